@@ -1,0 +1,20 @@
+"""Error and warning classes raised by eqdiscover."""
+
+
+class EqdiscoverError(Exception):
+    """Base class of the errors that eqdiscover raises on purpose."""
+
+
+class DataError(EqdiscoverError, ValueError):
+    """Invalid input data: a missing file or column, or values that cannot be used.
+
+    The message is one sentence that names the value and says what to do next.
+    """
+
+
+class ParseError(EqdiscoverError, ValueError):
+    """Formula text that the restricted parser rejects."""
+
+
+class ConvergenceWarning(UserWarning):
+    """Training stopped at ``max_iter`` before the loss settled within ``tol``."""

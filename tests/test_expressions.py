@@ -1,0 +1,104 @@
+import re
+
+import numpy as np
+import pytest
+import sympy as sp
+from numpy.testing import assert_allclose
+
+from eqdiscover.exceptions import ParseError
+from eqdiscover.expressions import evaluate, make_symbols, parse_formula
+
+x, y = sp.symbols("x y")
+SYMBOLS = {"x": x, "y": y}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("5*(x - 32)/9", sp.Rational(5, 9) * x - sp.Rational(160, 9)),
+        ("x^2 + x**3", x**2 + x**3),
+        ("-x**2", -(x**2)),
+        ("2**-1", sp.Rational(1, 2)),
+        ("0.5*sin(y) + exp(-x/2)", sp.sin(y) / 2 + sp.exp(-x / 2)),
+        ("1.5e3*x", 1500 * x),
+        ("pi*x + E", sp.pi * x + sp.E),
+        ("sqrt(x)*log(y)", sp.sqrt(x) * sp.log(y)),
+    ],
+)
+def test_parse_formula_values(text, expected):
+    assert sp.simplify(parse_formula(text, SYMBOLS) - expected) == 0
+
+
+def test_parse_formula_decimals_are_exact():
+    assert parse_formula("0.1", {}) == sp.Rational(1, 10)
+
+
+def test_parse_formula_column_names_shadow_constants():
+    pi_column = sp.Symbol("p0")
+    assert parse_formula("2*pi", {"pi": pi_column}) == 2 * pi_column
+
+
+def test_parse_formula_backtick_names():
+    column = sp.Symbol("x0")
+    assert parse_formula("`temp (F)` + 1", {"temp (F)": column}) == column + 1
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("foo(x)", "Unknown name 'foo'"),
+        ("x +", "Expected a number"),
+        ("(x + 1", "Expected ')'"),
+        ("x y", "Unexpected 'y'"),
+        ("x; y", "Invalid character ';'"),
+        ("x.real", "Invalid character '.'"),
+        ("lambda: 1", "Invalid character ':'"),
+        ("lambda + 1", "Unknown name 'lambda'"),
+        ("2**100000", "Exponent 100000 is larger"),
+        ("", "Formula is empty"),
+        ("-" * 200 + "x", "Nesting deeper than 100"),
+        ("(" * 150 + "x" + ")" * 150, "Nesting deeper than 100"),
+    ],
+)
+def test_parse_formula_rejects(text, message):
+    with pytest.raises(ParseError, match=re.escape(message)):
+        parse_formula(text, SYMBOLS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "__import__('os').system('touch {marker}')",
+        "exec(\"open('{marker}', 'w')\")",
+        "x.__class__.__init__.__globals__",
+        "open('{marker}', 'w')",
+    ],
+)
+def test_parse_formula_never_runs_code(tmp_path, text):
+    marker = tmp_path / "marker"
+    with pytest.raises(ParseError):
+        parse_formula(text.format(marker=marker), SYMBOLS)
+    assert not marker.exists()
+
+
+def test_make_symbols_keeps_plain_names_and_renames_others():
+    symbols = make_symbols(["speed", "temp (F)", "E", "lambda", "x1"])
+    names = [str(s) for s in symbols.values()]
+    assert names == ["speed", "_x1", "x2", "x3", "x1"]
+
+
+def test_evaluate_matches_numpy():
+    values = {x: np.array([0.5, 1.0, 2.0]), y: np.array([1.0, 2.0, 3.0])}
+    expr = 3 * sp.sin(x) * y - x**2 / y + sp.exp(-x) + sp.sqrt(y) + 2
+    expected = (
+        3 * np.sin(values[x]) * values[y]
+        - values[x] ** 2 / values[y]
+        + np.exp(-values[x])
+        + np.sqrt(values[y])
+        + 2
+    )
+    assert_allclose(evaluate(expr, values, 3), expected, rtol=1e-14)
+
+
+def test_evaluate_constant_fills_the_column():
+    assert evaluate(sp.Integer(4), {}, 3).tolist() == [4.0, 4.0, 4.0]
