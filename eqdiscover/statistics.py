@@ -1,0 +1,154 @@
+"""Sufficient statistics of a library matrix, read from the rows once.
+
+For the augmented matrix ``A = [1, X, y]`` the statistics are the upper
+triangular factor ``R`` of its QR decomposition. Because ``||A v|| = ||R v||``
+for every vector ``v``, this small matrix answers every least-squares question
+on any subset of columns, and ``R.T @ R`` is the Gram matrix of ``A``. Stacking
+two factors and factoring again gives the factor of the stacked rows, so ``R``
+is built chunk by chunk and merged across chunks.
+
+The first column of ones also centres the data: the block ``R[1:, 1:]`` is the
+factor of the column-centred ``[X, y]``, computed without the cancellation that
+subtracting means from a Gram matrix would suffer.
+"""
+
+import numpy as np
+
+from .exceptions import DataError
+
+__all__ = ["Statistics"]
+
+DEFAULT_CHUNK_ROWS = 65_536
+
+
+def _triangular_factor(matrix):
+    """Return R of a QR decomposition with a non-negative diagonal."""
+    r = np.linalg.qr(matrix, mode="r")
+    signs = np.where(np.diag(r) < 0, -1.0, 1.0)
+    return r * signs[:, None]
+
+
+class Statistics:
+    """QR statistics of ``[1, X, y]``.
+
+    Parameters
+    ----------
+    r : ndarray of shape (n_features + 2, n_features + 2)
+        Upper triangular factor of ``[1, X, y]``.
+    n_samples : int
+        Number of rows the factor summarizes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> stats = Statistics.from_arrays(X, 2 * X[:, 0] + 1)
+    >>> coef, rss = stats.lstsq([0, 1])
+    >>> np.round(coef, 12).tolist(), bool(rss < 1e-20)
+    ([1.0, 2.0], True)
+    """
+
+    def __init__(self, r, n_samples):
+        self.r = np.asarray(r, dtype=float)
+        self.n_samples = int(n_samples)
+
+    @classmethod
+    def from_arrays(cls, X, y, chunk_rows=DEFAULT_CHUNK_ROWS):
+        """Build the statistics of ``X`` and ``y``, ``chunk_rows`` rows at a time."""
+        X = np.asarray(X, dtype=float)
+        y = np.asarray(y, dtype=float)
+        stats = None
+        for start in range(0, len(y), chunk_rows):
+            stop = start + chunk_rows
+            chunk = cls.from_chunk(X[start:stop], y[start:stop])
+            stats = chunk if stats is None else stats.merge(chunk)
+        if stats is None:
+            raise DataError("No rows to fit; give a table with at least one row.")
+        return stats
+
+    @classmethod
+    def from_chunk(cls, X, y):
+        """Build the statistics of one chunk of rows held in memory."""
+        n_samples = len(y)
+        augmented = np.column_stack([np.ones(n_samples), X, y])
+        if n_samples < augmented.shape[1]:
+            # Pad with zero rows so that R is square; zero rows change no norm.
+            padding = np.zeros((augmented.shape[1] - n_samples, augmented.shape[1]))
+            augmented = np.vstack([augmented, padding])
+        return cls(_triangular_factor(augmented), n_samples)
+
+    def merge(self, other):
+        """Return the statistics of the rows of ``self`` and ``other`` together."""
+        if self.r.shape != other.r.shape:
+            raise ValueError(
+                f"Cannot merge statistics of shapes {self.r.shape} and {other.r.shape}."
+            )
+        stacked = np.vstack([self.r, other.r])
+        return Statistics(_triangular_factor(stacked), self.n_samples + other.n_samples)
+
+    @property
+    def n_features(self):
+        return self.r.shape[0] - 2
+
+    @property
+    def mean(self):
+        """Column means of ``[X, y]``."""
+        return self.r[0, 1:] / self.r[0, 0]
+
+    @property
+    def centered_r(self):
+        """Triangular factor of the column-centred ``[X, y]``."""
+        return self.r[1:, 1:]
+
+    @property
+    def std(self):
+        """Population standard deviations of the columns of ``[X, y]``."""
+        return np.linalg.norm(self.centered_r, axis=0) / np.sqrt(self.n_samples)
+
+    @property
+    def rms_y(self):
+        """Root mean square of the target."""
+        return np.linalg.norm(self.r[:, -1]) / np.sqrt(self.n_samples)
+
+    def standardized_gram(self):
+        """Return the Gram statistics of the standardized columns.
+
+        Columns with zero spread are left unscaled (their centred values are 0).
+
+        Returns
+        -------
+        gram : ndarray of shape (n_features, n_features)
+            ``Z.T @ Z / n_samples`` for the standardized inputs ``Z``.
+        moment : ndarray of shape (n_features,)
+            ``Z.T @ t / n_samples`` for the standardized target ``t``.
+        target_moment : float
+            ``t @ t / n_samples``: 1, or 0 for a constant target.
+        """
+        scale = np.where(self.std > 0, self.std, 1.0)
+        scaled = self.centered_r / scale
+        full = scaled.T @ scaled / self.n_samples
+        return full[:-1, :-1], full[:-1, -1], float(full[-1, -1])
+
+    def lstsq(self, columns):
+        """Solve least squares of ``y`` on the given columns of ``[1, X]``.
+
+        Parameters
+        ----------
+        columns : sequence of int
+            Column indices into ``[1, X]``: 0 is the constant, ``j + 1`` is
+            ``X[:, j]``.
+
+        Returns
+        -------
+        coef : ndarray of shape (len(columns),)
+        rss : float
+            Residual sum of squares.
+        """
+        columns = list(columns)
+        k = len(columns)
+        if k == 0:
+            return np.empty(0), float(np.sum(self.r[:, -1] ** 2))
+        sub = _triangular_factor(self.r[:, columns + [self.r.shape[1] - 1]])
+        coef, *_ = np.linalg.lstsq(sub[:k, :k], sub[:k, k], rcond=None)
+        rss = float(np.sum((sub[:k, :k] @ coef - sub[:k, k]) ** 2) + sub[k, k] ** 2)
+        return coef, rss
