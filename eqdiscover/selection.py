@@ -1,0 +1,188 @@
+"""Choosing the formula: subsets of the strongest terms, refitted and scored.
+
+The trained network ranks the terms by their collapsed coefficients in
+standardized units. The lasso that a linear network walks picks wrong terms
+when the columns are collinear, so its ranking only chooses where to look:
+every subset of the ``MAX_SEARCH_TERMS`` strongest terms, with and without the
+constant, is refitted by least squares from the QR statistics and scored. In a
+library of up to that many terms the search is exhaustive.
+
+The score is the Bayesian information criterion plus a cost per unit of term
+complexity::
+
+    n * log(max(rss / n, floor**2)) + k * log(n) + complexity_cost * complexity
+
+The floor, ``RELATIVE_FLOOR`` times the root mean square of the target, stops
+rounding-level residuals of noise-free data from making extra terms look
+free. The complexity cost decides between subsets that fit equally well, such
+as x and sin(x) on a narrow range.
+
+Last, terms of the chosen subset whose contribution (coefficient times the
+term's standard deviation, over the target's standard deviation; for the
+constant, its value over the target's standard deviation) is below
+``threshold`` are pruned, and the rest are refitted.
+"""
+
+import itertools
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Candidate", "Selection", "contributions", "select_terms"]
+
+logger = logging.getLogger(__name__)
+
+RELATIVE_FLOOR = 1e-9
+MAX_SEARCH_TERMS = 12
+COMPLEXITY_COST = 0.5
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One refitted subset of terms.
+
+    Attributes
+    ----------
+    columns : tuple of int
+        Columns of ``[1, X]`` in the statistics: 0 is the constant.
+    coef : ndarray
+        Least-squares coefficients of those columns, in the same order.
+    rss : float
+        Residual sum of squares on the training rows.
+    complexity : int
+        Sum of the complexities of the terms.
+    score : float
+        Information criterion; lower is better.
+    """
+
+    columns: tuple
+    coef: np.ndarray
+    rss: float
+    complexity: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Result of :func:`select_terms`.
+
+    Attributes
+    ----------
+    searched : tuple of int
+        Columns of ``X`` whose subsets were searched, strongest first.
+    candidates : list of Candidate
+        Every subset scored, best first.
+    chosen : Candidate
+        The best candidate after pruning terms below the threshold.
+    pruned : tuple of int
+        Columns of ``[1, X]`` pruned from the best candidate by the threshold.
+    """
+
+    searched: tuple
+    candidates: list
+    chosen: Candidate
+    pruned: tuple
+
+
+def score(rss, n_samples, n_terms, complexity, rms_y, complexity_cost):
+    """Return the information criterion of one refitted subset."""
+    floor = (RELATIVE_FLOOR * rms_y) ** 2
+    variance = max(rss / n_samples, floor, np.finfo(float).tiny)
+    return (
+        n_samples * math.log(variance)
+        + n_terms * math.log(n_samples)
+        + complexity_cost * complexity
+    )
+
+
+def select_terms(
+    stats,
+    strength,
+    complexities,
+    *,
+    threshold,
+    allow_constant=True,
+    complexity_cost=COMPLEXITY_COST,
+):
+    """Refit every subset of the strongest terms, rank them and prune the best.
+
+    Parameters
+    ----------
+    stats : Statistics
+        Statistics of ``[1, X, y]``.
+    strength : ndarray of shape (n_features,)
+        Absolute collapsed coefficients of ``X`` in standardized units.
+    complexities : sequence of int
+        Complexity of the constant, then of each column of ``X``.
+    threshold : float
+        Terms of the best subset contributing less than this, relative to
+        the target's standard deviation, are pruned.
+    allow_constant : bool, default=True
+        Whether subsets may include the constant.
+    complexity_cost : float, default=0.5
+        Score added per unit of complexity.
+
+    Returns
+    -------
+    Selection
+    """
+    strength = np.asarray(strength, dtype=float)
+    searched = [int(j) for j in np.argsort(-strength, kind="stable")]
+    if len(searched) > MAX_SEARCH_TERMS:
+        logger.info(
+            "searching subsets of the %d strongest of %d terms",
+            MAX_SEARCH_TERMS,
+            len(searched),
+        )
+        searched = searched[:MAX_SEARCH_TERMS]
+    columns = [j + 1 for j in sorted(searched)]
+    constant_options = [(), (0,)] if allow_constant else [()]
+
+    def refit(chosen):
+        return _refit(stats, chosen, complexities, complexity_cost)
+
+    candidates = [
+        refit(constant + subset)
+        for size in range(len(columns) + 1)
+        for subset in itertools.combinations(columns, size)
+        for constant in constant_options
+    ]
+    candidates.sort(key=lambda c: (c.score, len(c.columns)))
+    logger.info("scored %d subsets of %d terms", len(candidates), len(searched))
+
+    chosen = candidates[0]
+    pruned = []
+    while True:
+        weak = [
+            column
+            for column, value in zip(chosen.columns, contributions(stats, chosen))
+            if value < threshold
+        ]
+        if not weak:
+            break
+        pruned.extend(weak)
+        chosen = refit(tuple(c for c in chosen.columns if c not in weak))
+    return Selection(tuple(searched), candidates, chosen, tuple(pruned))
+
+
+def contributions(stats, candidate):
+    """Return each term's contribution relative to the target's spread.
+
+    A term's contribution is its coefficient times the term's standard
+    deviation; the constant's is its value. Both are divided by the target's
+    standard deviation.
+    """
+    std = stats.std
+    spread = np.concatenate([[1.0], std[:-1]])[list(candidate.columns)]
+    return np.abs(candidate.coef) * spread / std[-1]
+
+
+def _refit(stats, columns, complexities, complexity_cost):
+    coef, rss = stats.lstsq(columns)
+    total = int(sum(complexities[c] for c in columns))
+    value = score(
+        rss, stats.n_samples, len(columns), total, stats.rms_y, complexity_cost
+    )
+    return Candidate(tuple(columns), coef, rss, total, value)

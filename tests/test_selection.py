@@ -1,0 +1,105 @@
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from eqdiscover.selection import (
+    MAX_SEARCH_TERMS,
+    RELATIVE_FLOOR,
+    contributions,
+    score,
+    select_terms,
+)
+from eqdiscover.statistics import Statistics
+
+
+def narrow_range_system(noise=0.0, seed=0):
+    """x, x**2, sin x, exp x on [0, 1]: columns correlated above 0.98."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 1, 2000)
+    X = np.column_stack([x, x**2, np.sin(x), np.exp(x)])
+    y = 5 / 9 * x - 160 / 9
+    y = y + noise * np.sqrt(np.mean(y**2)) * rng.standard_normal(len(x))
+    return X, y
+
+
+def test_score_floor_makes_rounding_residuals_equal():
+    rms = 10.0
+    exact = score(0.0, 100, 2, 2, rms, 0.5)
+    rounding = score(100 * (0.1 * RELATIVE_FLOOR * rms) ** 2, 100, 2, 2, rms, 0.5)
+    assert exact == rounding
+
+
+def test_score_charges_terms_and_complexity():
+    base = score(1.0, 100, 1, 1, 1.0, 0.5)
+    assert score(1.0, 100, 2, 1, 1.0, 0.5) - base == pytest.approx(np.log(100))
+    assert score(1.0, 100, 1, 3, 1.0, 0.5) - base == pytest.approx(1.0)
+
+
+def test_search_finds_true_terms_whatever_the_ranking():
+    X, y = narrow_range_system()
+    stats = Statistics.from_arrays(X, y)
+    # A ranking that puts the true term x last still leads to it.
+    strength = np.array([0.0, 0.3, 0.9, 0.5])
+    selection = select_terms(stats, strength, [1, 1, 2, 2, 2], threshold=1e-3)
+    assert selection.chosen.columns == (0, 1)
+    assert_allclose(selection.chosen.coef, [-160 / 9, 5 / 9], rtol=1e-9)
+    assert selection.searched == (2, 3, 1, 0)
+    assert len(selection.candidates) == 2**5
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_search_with_noise_prefers_the_simpler_term(seed):
+    X, y = narrow_range_system(noise=0.001, seed=seed)
+    selection = select_terms(
+        Statistics.from_arrays(X, y), np.ones(4), [1, 1, 2, 2, 2], threshold=1e-3
+    )
+    assert selection.chosen.columns == (0, 1)
+
+
+def test_constant_can_be_excluded():
+    X, y = narrow_range_system()
+    selection = select_terms(
+        Statistics.from_arrays(X, y),
+        np.ones(4),
+        [1, 1, 2, 2, 2],
+        threshold=1e-3,
+        allow_constant=False,
+    )
+    assert all(0 not in c.columns for c in selection.candidates)
+
+
+def test_threshold_prunes_weak_terms_and_refits():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(1000, 2))
+    y = 3.0 * X[:, 0] + 0.002 * X[:, 1]
+    stats = Statistics.from_arrays(X, y)
+    kept = select_terms(stats, np.ones(2), [1, 1, 1], threshold=1e-4)
+    assert kept.chosen.columns == (1, 2)
+    assert kept.pruned == ()
+    pruned = select_terms(stats, np.ones(2), [1, 1, 1], threshold=1e-2)
+    assert pruned.chosen.columns == (1,)
+    assert pruned.pruned == (2,)
+    assert_allclose(pruned.chosen.coef, [3.0], rtol=1e-3)
+    values = contributions(stats, kept.chosen)
+    assert_allclose(values, [1.0, 0.002 / 3.0], rtol=1e-2)
+
+
+def test_search_is_limited_to_the_strongest_terms():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, MAX_SEARCH_TERMS + 3))
+    y = X[:, 0] + X[:, -1]
+    strength = np.linspace(1.0, 0.1, X.shape[1])
+    strength[-1] = 2.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        selection = select_terms(
+            Statistics.from_arrays(X, y),
+            strength,
+            [1] * (X.shape[1] + 1),
+            threshold=1e-3,
+        )
+    assert len(selection.searched) == MAX_SEARCH_TERMS
+    assert selection.searched[0] == X.shape[1] - 1
+    assert selection.chosen.columns == (1, X.shape[1])
