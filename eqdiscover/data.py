@@ -1,0 +1,396 @@
+"""Loading tables of measurements and generating data from known formulas."""
+
+import json
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._io import check_writable, write_atomic, write_text_atomic
+from ._version import __version__
+from .exceptions import DataError
+from .expressions import evaluate, make_symbols, parse_formula
+
+__all__ = [
+    "GENERATORS",
+    "Dataset",
+    "from_frame",
+    "generate",
+    "metadata_path",
+    "read_csv",
+    "write_generated",
+]
+
+logger = logging.getLogger(__name__)
+
+_INDEX_NAMES = {"", "rownames", "index"}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Inputs and target of one fit, with what loading them found.
+
+    Attributes
+    ----------
+    inputs : pandas.DataFrame
+        One float column per input.
+    target : pandas.Series
+        The target values; its name is the target column.
+    truth : str or None
+        True formula of the target, as text in the column names, when known.
+    source : str or None
+        Where the data came from, such as the CSV path.
+    notes : tuple of str
+        Sentences about what loading changed, such as columns left out or
+        rows dropped.
+    n_rows_read : int
+        Rows in the source before any were dropped.
+    """
+
+    inputs: pd.DataFrame
+    target: pd.Series
+    truth: str | None = None
+    source: str | None = None
+    notes: tuple = field(default_factory=tuple)
+    n_rows_read: int = 0
+
+    @property
+    def target_name(self):
+        return str(self.target.name)
+
+    @property
+    def n_samples(self):
+        return len(self.target)
+
+
+def metadata_path(csv_path):
+    """Return the path of the metadata JSON that belongs beside a CSV."""
+    csv_path = Path(csv_path)
+    return csv_path.with_name(csv_path.stem + ".meta.json")
+
+
+def read_csv(path, *, target=None, inputs=None, truth=None):
+    """Read a CSV file into a :class:`Dataset`.
+
+    A metadata JSON beside the file (``data.meta.json`` for ``data.csv``), as
+    :func:`write_generated` writes it, supplies the target and the true
+    formula unless ``target`` or ``truth`` are given.
+
+    Parameters
+    ----------
+    path : str or Path
+    target : str, optional
+        Target column. Required unless the metadata names one.
+    inputs : sequence of str, optional
+        Input columns. By default every other column, except a row-index
+        column (named ``rownames``, ``index`` or ``Unnamed: 0`` and counting
+        1 to n or 0 to n-1), which is left out with a note.
+    truth : str, optional
+        True formula in the column names.
+
+    Returns
+    -------
+    Dataset
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"File {str(path)!r} not found; check the path.")
+    try:
+        frame = pd.read_csv(path, engine="c")
+    except pd.errors.EmptyDataError:
+        raise DataError(
+            f"File {str(path)!r} is empty; give a CSV with a header row and data."
+        ) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        reason = str(error).strip().splitlines()[0]
+        raise DataError(
+            f"File {str(path)!r} is not a readable CSV ({reason}); check its format."
+        ) from None
+
+    metadata = _read_metadata(metadata_path(path))
+    if target is None:
+        target = metadata.get("target")
+    if truth is None and metadata.get("target") == target:
+        truth = metadata.get("formula")
+    if target is None:
+        raise DataError(
+            f"No target column given for {str(path)!r}; pass --target with one of "
+            f"{_column_list(frame)}."
+        )
+    return from_frame(
+        frame, target=target, inputs=inputs, truth=truth, source=str(path)
+    )
+
+
+def _read_metadata(path):
+    if not path.is_file():
+        return {}
+    try:
+        metadata = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DataError(
+            f"Metadata file {str(path)!r} is not valid JSON ({error}); fix or "
+            f"remove it."
+        ) from None
+    if not isinstance(metadata, dict):
+        raise DataError(f"Metadata file {str(path)!r} must hold a JSON object.")
+    for key in ("target", "formula"):
+        if key in metadata and not isinstance(metadata[key], str):
+            raise DataError(
+                f"Field {key!r} of metadata file {str(path)!r} must be text."
+            )
+    return metadata
+
+
+def from_frame(frame, *, target, inputs=None, truth=None, source=None):
+    """Check a DataFrame and split it into a :class:`Dataset`.
+
+    Rows with a missing value in a used column are dropped, with a note.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"Expected a pandas DataFrame, got {type(frame).__name__}.")
+    frame = frame.rename(columns=str)
+    if target not in frame.columns:
+        raise DataError(
+            f"Target column {target!r} not found; the columns are "
+            f"{_column_list(frame)}."
+        )
+    notes = []
+    if inputs is None:
+        inputs = [c for c in frame.columns if c != target]
+        index_columns = [c for c in inputs if _is_row_index(c, frame[c])]
+        for column in index_columns:
+            notes.append(
+                f"Left out column {column!r} because it numbers the rows; name it "
+                f"in --inputs to use it."
+            )
+        inputs = [c for c in inputs if c not in index_columns]
+    else:
+        inputs = list(inputs)
+        missing = [c for c in inputs if c not in frame.columns]
+        if missing:
+            raise DataError(
+                f"Input column {missing[0]!r} not found; the columns are "
+                f"{_column_list(frame)}."
+            )
+        if target in inputs:
+            raise DataError(
+                f"Column {target!r} is the target and cannot also be an input."
+            )
+    if not inputs:
+        raise DataError(
+            f"No input columns besides the target {target!r}; the table needs at "
+            f"least one input column."
+        )
+
+    used = frame[inputs + [target]]
+    numeric = used.apply(_to_numeric)
+    complete = numeric.notna().all(axis=1)
+    n_dropped = int((~complete).sum())
+    if n_dropped:
+        notes.append(f"Dropped {n_dropped} of {len(frame)} rows with missing values.")
+        numeric = numeric[complete]
+    if len(numeric) < 2:
+        raise DataError(
+            f"Only {len(numeric)} complete rows remain; a fit needs at least 2."
+        )
+    infinite = ~np.isfinite(numeric.to_numpy()).all(axis=0)
+    if infinite.any():
+        column = numeric.columns[np.flatnonzero(infinite)[0]]
+        raise DataError(
+            f"Column {column!r} contains infinite values; remove or replace them."
+        )
+    for note in notes:
+        logger.info(note)
+    return Dataset(
+        inputs=numeric[inputs].reset_index(drop=True),
+        target=numeric[target].reset_index(drop=True),
+        truth=truth,
+        source=source,
+        notes=tuple(notes),
+        n_rows_read=len(frame),
+    )
+
+
+def _to_numeric(column):
+    converted = pd.to_numeric(column, errors="coerce")
+    bad = converted.isna() & column.notna()
+    if bad.any():
+        position = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"Column {column.name!r} has the non-numeric value "
+            f"{column.iloc[position]!r} in data row {position + 1}; fix the value "
+            f"or leave the column out with --inputs."
+        )
+    return converted.astype(float)
+
+
+def _is_row_index(name, column):
+    looks_like_index = name.strip().lower() in _INDEX_NAMES or name.startswith(
+        "Unnamed:"
+    )
+    if not looks_like_index or not pd.api.types.is_numeric_dtype(column):
+        return False
+    values = column.to_numpy(dtype=float)
+    n = len(values)
+    return bool(
+        np.array_equal(values, np.arange(1, n + 1))
+        or np.array_equal(values, np.arange(n))
+    )
+
+
+def _column_list(frame):
+    return ", ".join(repr(str(c)) for c in frame.columns)
+
+
+@dataclass(frozen=True)
+class Generator:
+    """A formula with named coefficients, its target and input ranges."""
+
+    target: str
+    inputs: tuple
+    template: str
+    coefficients: tuple
+    low: float
+    high: float
+    description: str
+
+
+GENERATORS = {
+    "fahrenheit_celsius": Generator(
+        "celsius",
+        ("fahrenheit",),
+        "5*(fahrenheit - 32)/9",
+        (),
+        0.0,
+        1.0,
+        "Fahrenheit to Celsius, F ~ U(0, 1) by default",
+    ),
+    "linear": Generator(
+        "y",
+        ("x",),
+        "{a}*x + {b}",
+        ("a", "b"),
+        -1.5,
+        1.5,
+        "a*x + b, x ~ U(-1.5, 1.5)",
+    ),
+    "quadratic": Generator(
+        "y",
+        ("x",),
+        "{a}*x**2 + {b}*x + {c}",
+        ("a", "b", "c"),
+        0.0,
+        1.5,
+        "a*x**2 + b*x + c, x ~ U(0, 1.5)",
+    ),
+    "sine_square": Generator(
+        "y",
+        ("x",),
+        "{a}*sin(x) + {b}*x**2",
+        ("a", "b"),
+        -1.5,
+        1.5,
+        "a*sin(x) + b*x**2, x ~ U(-1.5, 1.5)",
+    ),
+    "sine_cubic_mix": Generator(
+        "y",
+        ("x",),
+        "{a}*sin(x) + {b}*x**2 + {c}*x + {d}",
+        ("a", "b", "c", "d"),
+        -1.5,
+        1.5,
+        "a*sin(x) + b*x**2 + c*x + d, x ~ U(-1.5, 1.5)",
+    ),
+}
+
+
+def generate(name, *, n_samples=5000, noise=0.0, seed=0, low=None, high=None):
+    """Sample a table from one of the :data:`GENERATORS`.
+
+    Coefficients ``a, b, c, d`` are drawn from a standard normal generator
+    seeded by ``seed``, then the inputs uniformly from ``[low, high)``, then
+    Gaussian noise with standard deviation ``noise`` times the root mean
+    square of the noise-free target.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        Input columns, then the target column.
+    metadata : dict
+        The true formula, target, input ranges, noise, seed and row count.
+
+    Examples
+    --------
+    >>> frame, metadata = generate("fahrenheit_celsius", n_samples=3)
+    >>> list(frame.columns), metadata["formula"]
+    (['fahrenheit', 'celsius'], '5*(fahrenheit - 32)/9')
+    """
+    if name not in GENERATORS:
+        raise DataError(
+            f"Unknown generator {name!r}; choose one of {', '.join(GENERATORS)}."
+        )
+    spec = GENERATORS[name]
+    low = spec.low if low is None else float(low)
+    high = spec.high if high is None else float(high)
+    _check_generate_settings(n_samples, noise, low, high)
+
+    rng = np.random.default_rng(seed)
+    coefficients = {key: float(rng.standard_normal()) for key in spec.coefficients}
+    formula = spec.template.format(**{k: repr(v) for k, v in coefficients.items()})
+    formula = formula.replace("+ -", "- ")
+    values = {column: rng.uniform(low, high, n_samples) for column in spec.inputs}
+
+    symbols = make_symbols(spec.inputs)
+    expr = parse_formula(formula, symbols)
+    clean = evaluate(expr, {symbols[c]: v for c, v in values.items()}, n_samples)
+    noise_std = noise * float(np.sqrt(np.mean(clean**2)))
+    target = clean + rng.normal(0.0, noise_std, n_samples) if noise > 0 else clean
+
+    frame = pd.DataFrame({**values, spec.target: target})
+    metadata = {
+        "generator": name,
+        "target": spec.target,
+        "formula": formula,
+        "coefficients": coefficients,
+        "inputs": {column: [low, high] for column in spec.inputs},
+        "noise": noise,
+        "noise_std": noise_std,
+        "seed": seed,
+        "n_samples": n_samples,
+        "eqdiscover_version": __version__,
+    }
+    return frame, metadata
+
+
+def _check_generate_settings(n_samples, noise, low, high):
+    if not isinstance(n_samples, int) or n_samples < 1:
+        raise DataError(f"Invalid row count {n_samples!r}; give a positive integer.")
+    if not math.isfinite(noise) or noise < 0:
+        raise DataError(f"Invalid noise level {noise!r}; give a number >= 0.")
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise DataError(
+            f"Invalid input range [{low}, {high}]; give finite numbers with low < high."
+        )
+
+
+def write_generated(frame, metadata, path, *, force=False):
+    """Write a generated table as CSV with its metadata JSON beside it.
+
+    Neither file is written if either exists and ``force`` is false.
+
+    Returns
+    -------
+    csv_path, metadata_path : Path
+    """
+    csv_path = Path(path)
+    meta_path = metadata_path(csv_path)
+    check_writable([csv_path, meta_path], force)
+    write_atomic(
+        csv_path, lambda stream: frame.to_csv(stream, index=False, float_format="%.17g")
+    )
+    write_text_atomic(meta_path, json.dumps(metadata, indent=2) + "\n")
+    return csv_path, meta_path
