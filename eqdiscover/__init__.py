@@ -1,0 +1,26 @@
+"""eqdiscover: find the formula behind a table of measurements."""
+
+from ._version import __version__
+from .data import Dataset, generate, read_csv
+from .exceptions import ConvergenceWarning, DataError, EqdiscoverError, ParseError
+from .formula import Formula
+from .library import FeatureLibrary
+from .network import SparseLinearNetwork
+from .pipeline import fit
+from .statistics import Statistics
+
+__all__ = [
+    "ConvergenceWarning",
+    "DataError",
+    "Dataset",
+    "EqdiscoverError",
+    "FeatureLibrary",
+    "Formula",
+    "ParseError",
+    "SparseLinearNetwork",
+    "Statistics",
+    "__version__",
+    "fit",
+    "generate",
+    "read_csv",
+]

@@ -1,0 +1,260 @@
+"""The ``eqdiscover`` command."""
+
+import functools
+import json
+import logging
+import warnings
+from pathlib import Path
+
+import click
+
+from ._io import check_writable, write_text_atomic
+from ._version import __version__
+from .data import GENERATORS, generate, read_csv, write_generated
+from .exceptions import EqdiscoverError
+from .library import DEFAULT_LIBRARY
+from .pipeline import fit as fit_formula
+from .report import render_markdown
+
+logger = logging.getLogger(__name__)
+
+
+class InputError(click.ClickException):
+    """Bad input from the user: one sentence on stderr and exit status 2."""
+
+    exit_code = 2
+
+
+def _reports_errors(command):
+    """Turn eqdiscover's errors into exit status 2 and warnings into stderr lines."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        verbose = click.get_current_context().find_root().params.get("verbose", 0)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                result = command(*args, **kwargs)
+        except EqdiscoverError as error:
+            if verbose:
+                logger.exception("details for a bug report")
+            raise InputError(str(error)) from None
+        except OSError as error:
+            if verbose:
+                logger.exception("details for a bug report")
+            raise click.ClickException(
+                f"{error.strerror or error} ({error.filename or 'no file name'})."
+            ) from None
+        for warning in caught:
+            click.echo(f"Warning: {warning.message}", err=True)
+        return result
+
+    return wrapper
+
+
+def _split_list(value):
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _parse_layers(ctx, param, value):
+    try:
+        sizes = tuple(int(item) for item in _split_list(value))
+    except ValueError:
+        sizes = ()
+    if not sizes or min(sizes) < 1:
+        raise click.BadParameter(
+            f"{value!r} is not a list of positive integers; give hidden layer "
+            f"sizes such as '2' or '4,2'."
+        )
+    return sizes
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="eqdiscover")
+@click.option(
+    "-v", "--verbose", count=True, help="Log the steps and their timings on stderr."
+)
+def main(verbose):
+    """Find the formula behind a table of measurements."""
+    level = logging.INFO if verbose else logging.WARNING
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    package = logging.getLogger("eqdiscover")
+    package.handlers[:] = [handler]
+    package.setLevel(level)
+    package.propagate = False
+
+
+@main.command("generate")
+@click.argument("name", type=click.Choice(sorted(GENERATORS)))
+@click.option(
+    "--rows",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Number of rows.",
+)
+@click.option(
+    "--noise",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Gaussian noise, standard deviation as a fraction of the "
+    "target's root mean square.",
+)
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Seed of the coefficients, inputs and noise.",
+)
+@click.option("--low", type=float, help="Lower end of the input range.")
+@click.option("--high", type=float, help="Upper end of the input range.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV to write [default: NAME.csv]; metadata goes beside it.",
+)
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@_reports_errors
+def generate_command(name, rows, noise, seed, low, high, output, force):
+    """Write a CSV sampled from a known formula, with a metadata JSON beside it.
+
+    NAME is one of the generators; the seeded ones draw their coefficients
+    a, b, c, d from a standard normal generator.
+    """
+    frame, metadata = generate(
+        name, n_samples=rows, noise=noise, seed=seed, low=low, high=high
+    )
+    output = output or Path(f"{name}.csv")
+    csv_path, meta_path = write_generated(frame, metadata, output, force=force)
+    click.echo(f"{metadata['target']} = {metadata['formula']}")
+    click.echo(
+        f"Wrote {rows} rows to {csv_path} and metadata to {meta_path}.", err=True
+    )
+
+
+@main.command("fit")
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("--target", "-t", help="Column to explain [default: from the metadata].")
+@click.option("--inputs", help="Comma-separated input columns [default: all others].")
+@click.option(
+    "--library",
+    default="default",
+    show_default=True,
+    help=f"Candidate terms, such as 'const,poly:2,sin'; 'default' is "
+    f"'{DEFAULT_LIBRARY}'.",
+)
+@click.option(
+    "--layers",
+    default="2",
+    show_default=True,
+    callback=_parse_layers,
+    help="Hidden layer sizes of the network, comma-separated.",
+)
+@click.option(
+    "--alpha",
+    default=1e-3,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="L1 weight of the network, in standardized units.",
+)
+@click.option(
+    "--threshold",
+    default=1e-3,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Prune terms contributing less than this fraction of the "
+    "target's standard deviation.",
+)
+@click.option(
+    "--max-iter",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Maximum training steps of the network.",
+)
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Seed of the network's initial weights.",
+)
+@click.option("--truth", help="True formula in the column names, to compare with.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the result as JSON to this file.",
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a Markdown report to this file.",
+)
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@_reports_errors
+def fit_command(
+    data,
+    target,
+    inputs,
+    library,
+    layers,
+    alpha,
+    threshold,
+    max_iter,
+    seed,
+    truth,
+    output,
+    report,
+    force,
+):
+    """Find the formula of a target column in a CSV file DATA.
+
+    Prints TARGET = EXPRESSION, the fit on the training rows, and the
+    comparison with the true formula when --truth or a metadata JSON beside
+    the CSV gives one.
+    """
+    check_writable([p for p in (output, report) if p is not None], force)
+    dataset = read_csv(
+        data,
+        target=target,
+        inputs=_split_list(inputs) if inputs is not None else None,
+        truth=truth,
+    )
+    for note in dataset.notes:
+        click.echo(f"Note: {note}", err=True)
+    formula = fit_formula(
+        dataset,
+        library=library,
+        layers=layers,
+        alpha=alpha,
+        threshold=threshold,
+        max_iter=max_iter,
+        random_state=seed,
+    )
+    click.echo(str(formula))
+    metrics = formula.details["metrics"]
+    click.echo(
+        f"fit: R^2 = {metrics['r2']:.10g}, RMSE = {metrics['rmse']:.4g} "
+        f"on {metrics['n_samples']} rows"
+    )
+    truth_details = formula.details.get("truth")
+    if truth_details:
+        verdict = "matches" if truth_details["terms_match"] else "does not match"
+        click.echo(
+            f"truth: {formula.target} = {truth_details['formula']} ({verdict}: "
+            f"{truth_details['summary']})"
+        )
+    # Render everything before writing anything, so a failure leaves no file.
+    files = {}
+    if output is not None:
+        files[output] = json.dumps(formula.to_dict(), indent=2, allow_nan=False) + "\n"
+    if report is not None:
+        files[report] = render_markdown(formula)
+    for path, text in files.items():
+        write_text_atomic(path, text)
+        click.echo(f"Wrote {path}.", err=True)

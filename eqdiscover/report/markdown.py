@@ -1,0 +1,152 @@
+"""Markdown report of one fit."""
+
+from .._io import check_writable, write_text_atomic
+from .._version import __version__
+
+__all__ = ["render_markdown", "write_markdown"]
+
+
+def _code(text):
+    """Format text as inline code, so that ``*`` and ``|`` stay literal in tables."""
+    return "`" + str(text).replace("|", "\\|") + "`"
+
+
+def _number(value):
+    return "" if value is None else f"{value:.10g}"
+
+
+def _table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def render_markdown(formula):
+    """Return the Markdown report of a :class:`~eqdiscover.formula.Formula`."""
+    details = formula.details
+    sections = [
+        f"# {formula.target}: formula found by eqdiscover",
+        _formula_section(formula),
+        _data_section(details.get("data")),
+        _coefficient_section(formula),
+        _metrics_section(details.get("metrics")),
+        _truth_section(details.get("truth")),
+        _settings_section(details),
+    ]
+    return "\n\n".join(s for s in sections if s) + "\n"
+
+
+def _formula_section(formula):
+    return "\n\n".join(
+        [
+            "## Formula",
+            f"$$\n{formula.latex()}\n$$",
+            f"```text\n{formula}\n```",
+        ]
+    )
+
+
+def _data_section(data):
+    if not data:
+        return ""
+    source = _code(data["source"]) if data.get("source") else "a table in memory"
+    lines = [
+        "## Data",
+        (
+            f"Source: {source}. Rows read: {data['n_rows_read']}; rows used: "
+            f"{data['n_samples']}."
+        ),
+    ]
+    lines += [f"- {note}" for note in data.get("notes", [])]
+    ranges = [
+        [_code(column), _number(low), _number(high)]
+        for column, (low, high) in data["inputs"].items()
+    ]
+    lines.append(_table(["input", "min", "max"], ranges))
+    return "\n\n".join(lines)
+
+
+def _coefficient_section(formula):
+    details = formula.details
+    collapsed = details.get("network", {}).get("collapsed", {})
+    refit = {**formula.coefficients}
+    if any(term == 1 for term in formula.terms):
+        refit["1"] = formula.intercept
+    true = {
+        row["term"]: row["true"]
+        for row in details.get("truth", {}).get("terms", [])
+        if row["true"] is not None
+    }
+    names = list(dict.fromkeys([*collapsed, *refit, *true]))
+    rows = [
+        [
+            _code(name),
+            _number(collapsed.get(name)),
+            _number(refit.get(name)),
+            _number(true.get(name)),
+        ]
+        for name in names
+    ]
+    text = (
+        "Collapsed: the network's weight matrices multiplied into one coefficient "
+        "per term. Refit: least squares on the chosen terms. A blank refit cell "
+        "means the term was not chosen."
+    )
+    header = ["term", "collapsed (network)", "refit", "true"]
+    if not true:
+        header, rows = header[:3], [row[:3] for row in rows]
+    return "\n\n".join(["## Coefficients", text, _table(header, rows)])
+
+
+def _metrics_section(metrics):
+    if not metrics:
+        return ""
+    rows = [
+        ["R²", f"{metrics['r2']:.10g}"],
+        ["RMSE", f"{metrics['rmse']:.6g}"],
+        ["max absolute error", f"{metrics['max_abs_error']:.6g}"],
+        ["rows", str(metrics["n_samples"])],
+    ]
+    return "\n\n".join(
+        ["## Fit on the training rows", _table(["metric", "value"], rows)]
+    )
+
+
+def _truth_section(truth):
+    if not truth:
+        return ""
+    rows = [
+        ["true formula", _code(truth["formula"])],
+        ["verdict", truth["summary"]],
+        ["term precision", f"{truth['precision']:.3g}"],
+        ["term recall", f"{truth['recall']:.3g}"],
+    ]
+    return "\n\n".join(["## Comparison with the truth", _table(["", ""], rows)])
+
+
+def _settings_section(details):
+    settings = details.get("settings", {})
+    network = details.get("network", {})
+    library = details.get("library", {})
+    selection = details.get("selection", {})
+    rows = [[_code(key), _code(value)] for key, value in settings.items()]
+    rows += [
+        ["library terms", ", ".join(_code(t) for t in library.get("terms", []))],
+        ["network layer sizes", _code(network.get("layer_sizes"))],
+        [
+            "training steps",
+            (
+                f"{network.get('n_iter')} (converged: "
+                f"{'yes' if network.get('converged') else 'no'})"
+            ),
+        ],
+        ["subsets scored", str(selection.get("n_candidates"))],
+        ["eqdiscover version", __version__],
+    ]
+    return "\n\n".join(["## Settings", _table(["setting", "value"], rows)])
+
+
+def write_markdown(formula, path, *, force=False):
+    """Write the Markdown report to ``path``; an existing file needs ``force``."""
+    check_writable([path], force)
+    write_text_atomic(path, render_markdown(formula))

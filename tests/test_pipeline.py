@@ -1,0 +1,140 @@
+"""End-to-end fits of formulas the default library can express."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import sympy as sp
+from numpy.testing import assert_allclose
+
+from eqdiscover import fit, generate
+from eqdiscover.compare import split_terms
+from eqdiscover.data import from_frame, read_csv
+from eqdiscover.exceptions import DataError, ParseError
+
+# Noise-free data: least squares on the true terms is exact to rounding, so the
+# coefficients must match to far better than this.
+RTOL_EXACT = 1e-6
+
+
+def fit_generated(name, seed=0, **kwargs):
+    frame, metadata = generate(name, n_samples=5000, seed=seed, **kwargs)
+    dataset = from_frame(frame, target=metadata["target"], truth=metadata["formula"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        formula = fit(dataset)
+    return formula
+
+
+def assert_exact_recovery(formula):
+    truth = formula.details["truth"]
+    assert truth["terms_match"], f"{formula}: {truth['summary']}"
+    for row in truth["terms"]:
+        assert_allclose(row["found"], row["true"], rtol=RTOL_EXACT, err_msg=row["term"])
+
+
+@pytest.mark.parametrize("low, high", [(0.0, 1.0), (-40.0, 120.0)])
+def test_fahrenheit_to_celsius(low, high):
+    formula = fit_generated("fahrenheit_celsius", low=low, high=high)
+    assert_exact_recovery(formula)
+    terms = split_terms(formula.expr)
+    fahrenheit = formula.symbols["fahrenheit"]
+    assert set(terms) == {fahrenheit, sp.Integer(1)}
+    assert_allclose(float(terms[fahrenheit]), 5 / 9, rtol=RTOL_EXACT)
+    assert_allclose(float(terms[sp.Integer(1)]), -160 / 9, rtol=RTOL_EXACT)
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize(
+    "name", ["linear", "quadratic", "sine_square", "sine_cubic_mix"]
+)
+def test_seeded_expressions(name, seed):
+    assert_exact_recovery(fit_generated(name, seed=seed))
+
+
+def test_sine_square_has_no_constant():
+    formula = fit_generated("sine_square", seed=1)
+    assert formula.intercept == 0.0
+    assert len(formula.terms) == 2
+
+
+def test_cars_r2_close_to_full_least_squares(cars_csv):
+    formula = fit(cars_csv, "dist", library="const,poly:2,sin")
+    frame = pd.read_csv(cars_csv)
+    speed, dist = frame["speed"].to_numpy(), frame["dist"].to_numpy()
+    design = np.column_stack([np.ones_like(speed), speed, speed**2, np.sin(speed)])
+    coef, *_ = np.linalg.lstsq(design, dist, rcond=None)
+    full_r2 = 1 - np.sum((dist - design @ coef) ** 2) / np.sum(
+        (dist - dist.mean()) ** 2
+    )
+    assert formula.details["metrics"]["r2"] >= full_r2 - 0.01
+    assert formula.details["metrics"]["r2"] <= full_r2
+    assert formula.details["data"]["notes"] == [
+        (
+            "Left out column 'rownames' because it numbers the rows; name it in "
+            "--inputs to use it."
+        )
+    ]
+
+
+def test_fit_details_record_network_and_settings():
+    frame, _ = generate("quadratic", n_samples=300, seed=0)
+    formula = fit(frame, "y", layers=(3,), alpha=0.01)
+    network = formula.details["network"]
+    assert network["layer_sizes"] == [6, 3, 1]
+    assert network["alpha"] == 0.01
+    assert set(network["collapsed"]) == set(formula.details["library"]["terms"])
+    assert formula.details["settings"]["layers"] == [3]
+    assert formula.details["metrics"]["n_samples"] == 300
+
+
+def test_high_threshold_prunes_every_term_with_a_warning():
+    frame, _ = generate("linear", n_samples=200, seed=0)
+    with pytest.warns(UserWarning, match=r"Pruning removed every term: the largest"):
+        formula = fit(frame, "y", threshold=50.0)
+    assert formula.terms == []
+
+
+def test_fit_rejects_bad_truth_before_training():
+    frame, _ = generate("linear", n_samples=20)
+    with pytest.raises(ParseError, match="Unknown name 'z'"):
+        fit(frame, "y", truth="2*z")
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"library": "const"}, "has only the constant term"),
+        ({"alpha": -1.0}, "Invalid alpha -1.0"),
+        ({"threshold": float("nan")}, "Invalid threshold nan"),
+        ({"layers": (0,)}, r"Invalid hidden layer sizes \[0\]"),
+    ],
+)
+def test_fit_rejects_settings(kwargs, message):
+    frame, _ = generate("linear", n_samples=20)
+    with pytest.raises(DataError, match=message):
+        fit(frame, "y", **kwargs)
+
+
+def test_constant_target_is_rejected():
+    frame = pd.DataFrame({"x": np.linspace(0, 1, 10), "y": np.full(10, 2.5)})
+    with pytest.raises(DataError, match="Target column 'y' is constant \\(2.5\\)"):
+        fit(frame, "y")
+
+
+def test_overflowing_term_is_rejected():
+    frame = pd.DataFrame({"x": np.linspace(0, 1000, 10), "y": np.linspace(0, 1, 10)})
+    with pytest.raises(DataError, match=r"Library term exp\(x\) is not finite"):
+        fit(frame, "y")
+
+
+def test_fit_from_a_csv_path_uses_its_metadata(tmp_path):
+    from eqdiscover.data import write_generated
+
+    frame, metadata = generate("linear", n_samples=500, seed=2)
+    write_generated(frame, metadata, tmp_path / "linear.csv")
+    formula = fit(tmp_path / "linear.csv")
+    assert formula.target == "y"
+    assert formula.details["truth"]["terms_match"]
+    assert read_csv(tmp_path / "linear.csv").truth == metadata["formula"]
