@@ -93,7 +93,7 @@ class Comparison:
         return max(errors) if errors else None
 
     def summary(self, names=None):
-        """Return one sentence that says how the found formula matches the truth.
+        """Return one sentence describing how the found formula matches the truth.
 
         ``names`` maps internal symbols to display symbols.
         """

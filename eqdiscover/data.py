@@ -195,7 +195,7 @@ def from_frame(frame, *, target, inputs=None, truth=None, source=None):
         numeric = numeric[complete]
     if len(numeric) < 2:
         raise DataError(
-            f"Only {len(numeric)} complete rows remain; a fit needs at least 2."
+            f"Only {len(numeric)} complete row(s) remain; a fit needs at least 2."
         )
     infinite = ~np.isfinite(numeric.to_numpy()).all(axis=0)
     if infinite.any():
@@ -256,54 +256,48 @@ class Generator:
     coefficients: tuple
     low: float
     high: float
-    description: str
 
 
 GENERATORS = {
     "fahrenheit_celsius": Generator(
-        "celsius",
-        ("fahrenheit",),
-        "5*(fahrenheit - 32)/9",
-        (),
-        0.0,
-        1.0,
-        "Fahrenheit to Celsius, F ~ U(0, 1) by default",
+        target="celsius",
+        inputs=("fahrenheit",),
+        template="5*(fahrenheit - 32)/9",
+        coefficients=(),
+        low=0.0,
+        high=1.0,
     ),
     "linear": Generator(
-        "y",
-        ("x",),
-        "{a}*x + {b}",
-        ("a", "b"),
-        -1.5,
-        1.5,
-        "a*x + b, x ~ U(-1.5, 1.5)",
+        target="y",
+        inputs=("x",),
+        template="{a}*x + {b}",
+        coefficients=("a", "b"),
+        low=-1.5,
+        high=1.5,
     ),
     "quadratic": Generator(
-        "y",
-        ("x",),
-        "{a}*x**2 + {b}*x + {c}",
-        ("a", "b", "c"),
-        0.0,
-        1.5,
-        "a*x**2 + b*x + c, x ~ U(0, 1.5)",
+        target="y",
+        inputs=("x",),
+        template="{a}*x**2 + {b}*x + {c}",
+        coefficients=("a", "b", "c"),
+        low=0.0,
+        high=1.5,
     ),
     "sine_square": Generator(
-        "y",
-        ("x",),
-        "{a}*sin(x) + {b}*x**2",
-        ("a", "b"),
-        -1.5,
-        1.5,
-        "a*sin(x) + b*x**2, x ~ U(-1.5, 1.5)",
+        target="y",
+        inputs=("x",),
+        template="{a}*sin(x) + {b}*x**2",
+        coefficients=("a", "b"),
+        low=-1.5,
+        high=1.5,
     ),
     "sine_cubic_mix": Generator(
-        "y",
-        ("x",),
-        "{a}*sin(x) + {b}*x**2 + {c}*x + {d}",
-        ("a", "b", "c", "d"),
-        -1.5,
-        1.5,
-        "a*sin(x) + b*x**2 + c*x + d, x ~ U(-1.5, 1.5)",
+        target="y",
+        inputs=("x",),
+        template="{a}*sin(x) + {b}*x**2 + {c}*x + {d}",
+        coefficients=("a", "b", "c", "d"),
+        low=-1.5,
+        high=1.5,
     ),
 }
 

@@ -8,7 +8,7 @@ class EqdiscoverError(Exception):
 class DataError(EqdiscoverError, ValueError):
     """Invalid input data: a missing file or column, or values that cannot be used.
 
-    The message is one sentence that names the value and says what to do next.
+    The message is one sentence that names the value and the fix.
     """
 
 

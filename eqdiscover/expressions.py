@@ -101,8 +101,10 @@ class _Parser:
     def expect(self, value):
         kind, found, position = self.take()
         if found != value:
-            shown = repr(found) if kind != "end" else "the end"
-            self.fail(f"Expected {value!r} but found {shown} at position {position}")
+            found_text = repr(found) if kind != "end" else "the end"
+            self.fail(
+                f"Expected {value!r} but found {found_text} at position {position}"
+            )
 
     def parse(self):
         expr = self.sum()
@@ -163,8 +165,10 @@ class _Parser:
             return expr
         if kind == "name":
             return self.name(value, position)
-        shown = repr(value) if kind != "end" else "the end"
-        self.fail(f"Expected a number, name or '(' but found {shown} at {position}")
+        found_text = repr(value) if kind != "end" else "the end"
+        self.fail(
+            f"Expected a number, name or '(' but found {found_text} at {position}"
+        )
 
     def name(self, value, position):
         if value in self.symbols:
@@ -231,8 +235,8 @@ def make_symbols(columns):
     """Map each column name to a sympy symbol that is safe to print and parse back.
 
     A column whose name is a plain identifier with no meaning to Python or sympy
-    keeps its name; any other column gets ``x<i>`` (``i`` is its position),
-    avoiding clashes with the names kept.
+    keeps its name. Any other column gets ``x<i>``, where ``i`` is its position,
+    with leading underscores added if a kept name is already ``x<i>``.
 
     Examples
     --------
@@ -248,16 +252,16 @@ def make_symbols(columns):
             and name not in _SYMPY_NAMES
         )
 
-    taken = {name for name in columns if is_plain(name)}
+    used_names = {name for name in columns if is_plain(name)}
     mapping = {}
     for position, column in enumerate(columns):
-        if column in taken:
+        if column in used_names:
             mapping[column] = sp.Symbol(column, real=True)
             continue
         name = f"x{position}"
-        while name in taken:
+        while name in used_names:
             name = "_" + name
-        taken.add(name)
+        used_names.add(name)
         mapping[column] = sp.Symbol(name, real=True)
     return mapping
 

@@ -48,11 +48,12 @@ def fit(
 ):
     """Find the formula of ``target`` in terms of the input columns.
 
-    The steps: build the library of candidate terms, read the rows once into
-    QR statistics, train the L1-sparse linear network, collapse its weights
-    into one coefficient per term, refit every subset of the strongest terms by
-    least squares, choose one by an information criterion, then prune its
-    terms below ``threshold`` and refit (see :mod:`eqdiscover.selection`).
+    The fit builds the library of candidate terms and reads the rows once into
+    QR statistics. It trains the L1-sparse linear network and collapses its
+    weights into one coefficient per term, which ranks the terms. Every subset
+    of the strongest terms is refitted by least squares and scored by an
+    information criterion. Terms of the best subset below ``threshold`` are
+    pruned and the rest refitted (see :mod:`eqdiscover.selection`).
 
     Parameters
     ----------

@@ -1,11 +1,11 @@
 """Choosing the formula: subsets of the strongest terms, refitted and scored.
 
 The trained network ranks the terms by their collapsed coefficients in
-standardized units. The lasso that a linear network walks picks wrong terms
-when the columns are collinear, so its ranking only chooses where to look:
-every subset of the ``MAX_SEARCH_TERMS`` strongest terms, with and without the
-constant, is refitted by least squares from the QR statistics and scored. In a
-library of up to that many terms the search is exhaustive.
+standardized units. A linear network walks a lasso path, and the lasso picks
+wrong terms when the columns are collinear. So the ranking only chooses where
+to look. Every subset of the ``MAX_SEARCH_TERMS`` strongest terms, with and
+without the constant, is refitted by least squares from the QR statistics and
+scored. In a library of up to that many terms the search is exhaustive.
 
 The score is the Bayesian information criterion plus a cost per unit of term
 complexity::

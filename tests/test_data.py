@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -170,12 +171,12 @@ def test_rows_with_missing_values_are_dropped_with_a_note():
         (
             pd.DataFrame({"x": [1.0, np.nan], "y": [1.0, 2.0]}),
             {"target": "y"},
-            "Only 1 complete rows remain",
+            "Only 1 complete row(s) remain",
         ),
     ],
 )
 def test_from_frame_rejects(frame, kwargs, message):
-    with pytest.raises(DataError, match=message.replace("(", r"\(")):
+    with pytest.raises(DataError, match=re.escape(message)):
         from_frame(frame, **kwargs)
 
 
