@@ -1,43 +1,101 @@
-"""Atomic file writes that refuse to overwrite unless forced."""
+"""Atomic writes of output files, which are never overwritten unless forced."""
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
-from .exceptions import DataError
+from .exceptions import DataError, OutputError
 
 
-def check_writable(paths, force):
-    """Raise DataError if any path exists and ``force`` is false."""
-    for path in paths:
-        path = Path(path)
+def _existing_folder(path):
+    folder = path.parent.absolute()
+    while not folder.exists():
+        folder = folder.parent
+    return folder
+
+
+def check_writable(paths, force, inputs=()):
+    """Raise unless every output path can be written.
+
+    Raises
+    ------
+    DataError
+        If a path is a folder, names an input file or another output, or
+        exists and ``force`` is false.
+    OutputError
+        If the folder of a path is not writable.
+    """
+    taken = {Path(p).resolve() for p in inputs}
+    for path in map(Path, paths):
+        if path.resolve() in taken:
+            raise DataError(
+                f"Output {str(path)!r} is also an input or another output; give "
+                f"each output its own file."
+            )
+        taken.add(path.resolve())
         if path.is_dir():
             raise DataError(f"Output {str(path)!r} is a folder; give a file name.")
         if path.exists() and not force:
             raise DataError(
                 f"Output {str(path)!r} already exists; pass --force to overwrite it."
             )
+        folder = _existing_folder(path)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise OutputError(
+                f"Cannot write {str(path)!r} because folder {str(folder)!r} is not "
+                f"writable; choose another folder."
+            )
 
 
-def write_atomic(path, write):
-    """Write a file through ``write(handle)`` to a temporary name, then rename it.
-
-    A failure leaves no file behind, and readers never see a partial file.
-    """
-    path = Path(path)
+def _write_temporary(path, write):
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    # os.open applies the umask, so the file gets the usual permissions.
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             write(stream)
-        os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
+    return temporary
 
 
-def write_text_atomic(path, text):
-    """Write ``text`` to ``path`` atomically."""
-    write_atomic(path, lambda stream: stream.write(text))
+def write_files_atomic(writers):
+    """Write several files, each through ``write(stream)``, all or none.
+
+    Every file is first written under a temporary name in its own folder, and
+    only when all are complete are they renamed into place. A failure leaves
+    no new file behind, and readers never see a partial file.
+
+    Parameters
+    ----------
+    writers : mapping of path to callable
+        ``writers[path](stream)`` writes the text of ``path`` to ``stream``.
+    """
+    written = []
+    current = None
+    try:
+        for current, write in writers.items():
+            current = Path(current)
+            written.append((_write_temporary(current, write), current))
+        for temporary, current in written:
+            os.replace(temporary, current)
+        written = []
+    except OSError as error:
+        raise OutputError(
+            f"Cannot write {str(current)!r}: {error.strerror or error}; choose "
+            f"another path."
+        ) from None
+    finally:
+        for temporary, _ in written:
+            temporary.unlink(missing_ok=True)
+
+
+def write_texts_atomic(texts):
+    """Write each ``texts[path]`` to ``path``, all or none."""
+    writers = {
+        path: (lambda stream, text=text: stream.write(text))
+        for path, text in texts.items()
+    }
+    write_files_atomic(writers)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from ._io import check_writable, write_text_atomic
+from ._io import check_writable, write_texts_atomic
 from ._version import __version__
-from .data import GENERATORS, generate, read_csv, write_generated
+from .data import GENERATORS, generate, metadata_path, read_csv, write_generated
 from .exceptions import EqdiscoverError
 from .library import DEFAULT_LIBRARY
 from .pipeline import fit as fit_formula
@@ -25,12 +25,45 @@ class InputError(click.ClickException):
     exit_code = 2
 
 
+_VERBOSE_KEY = "eqdiscover.verbose"
+
+
+def _configure_logging(verbose):
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    package = logging.getLogger("eqdiscover")
+    package.handlers[:] = [handler]
+    package.setLevel(logging.INFO if verbose else logging.WARNING)
+    package.propagate = False
+
+
+def _count_verbose(ctx, param, value):
+    if value:
+        root = ctx.find_root()
+        root.meta[_VERBOSE_KEY] = root.meta.get(_VERBOSE_KEY, 0) + value
+        _configure_logging(verbose=True)
+
+
+verbose_option = click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    expose_value=False,
+    callback=_count_verbose,
+    help="Log the steps and their timings on stderr, and tracebacks of errors.",
+)
+
+
 def _reports_errors(command):
-    """Turn eqdiscover's errors into exit status 2 and warnings into stderr lines."""
+    """Turn eqdiscover's errors into exit status 2 and warnings into stderr lines.
+
+    Warnings of other categories than UserWarning, such as NumPy's floating
+    point RuntimeWarning, go to the log instead.
+    """
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        verbose = click.get_current_context().find_root().params.get("verbose", 0)
+        verbose = click.get_current_context().find_root().meta.get(_VERBOSE_KEY, 0)
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -46,7 +79,10 @@ def _reports_errors(command):
                 f"{error.strerror or error} ({error.filename or 'no file name'})."
             ) from None
         for warning in caught:
-            click.echo(f"Warning: {warning.message}", err=True)
+            if issubclass(warning.category, UserWarning):
+                click.echo(f"Warning: {warning.message}", err=True)
+            else:
+                logger.info("%s: %s", warning.category.__name__, warning.message)
         return result
 
     return wrapper
@@ -71,18 +107,11 @@ def _parse_layers(ctx, param, value):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="eqdiscover")
-@click.option(
-    "-v", "--verbose", count=True, help="Log the steps and their timings on stderr."
-)
-def main(verbose):
+@verbose_option
+@click.pass_context
+def main(ctx):
     """Find the formula behind a table of measurements."""
-    level = logging.INFO if verbose else logging.WARNING
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-    package = logging.getLogger("eqdiscover")
-    package.handlers[:] = [handler]
-    package.setLevel(level)
-    package.propagate = False
+    _configure_logging(verbose=ctx.meta.get(_VERBOSE_KEY, 0) > 0)
 
 
 @main.command("generate")
@@ -118,6 +147,7 @@ def main(verbose):
     help="CSV to write [default: NAME.csv]; metadata goes beside it.",
 )
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
+@verbose_option
 @_reports_errors
 def generate_command(name, rows, noise, seed, low, high, output, force):
     """Write a CSV sampled from a known formula, with a metadata JSON beside it.
@@ -131,8 +161,10 @@ def generate_command(name, rows, noise, seed, low, high, output, force):
     output = output or Path(f"{name}.csv")
     csv_path, meta_path = write_generated(frame, metadata, output, force=force)
     click.echo(f"{metadata['target']} = {metadata['formula']}")
+    row_word = "row" if rows == 1 else "rows"
     click.echo(
-        f"Wrote {rows} rows to {csv_path} and metadata to {meta_path}.", err=True
+        f"Wrote {rows} {row_word} to {csv_path} and metadata to {meta_path}.",
+        err=True,
     )
 
 
@@ -196,6 +228,7 @@ def generate_command(name, rows, noise, seed, low, high, output, force):
     help="Write a Markdown report to this file.",
 )
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@verbose_option
 @_reports_errors
 def fit_command(
     data,
@@ -218,15 +251,14 @@ def fit_command(
     comparison with the true formula when --truth or a metadata JSON beside
     the CSV gives one.
     """
-    check_writable([p for p in (output, report) if p is not None], force)
+    outputs = [p for p in (output, report) if p is not None]
+    check_writable(outputs, force, inputs=[data, metadata_path(data)])
     dataset = read_csv(
         data,
         target=target,
         inputs=_split_list(inputs) if inputs is not None else None,
         truth=truth,
     )
-    for note in dataset.notes:
-        click.echo(f"Note: {note}", err=True)
     formula = fit_formula(
         dataset,
         library=library,
@@ -236,6 +268,8 @@ def fit_command(
         max_iter=max_iter,
         random_state=seed,
     )
+    for note in formula.details["notes"]:
+        click.echo(f"Note: {note}", err=True)
     click.echo(str(formula))
     metrics = formula.details["metrics"]
     click.echo(
@@ -255,6 +289,6 @@ def fit_command(
         files[output] = json.dumps(formula.to_dict(), indent=2, allow_nan=False) + "\n"
     if report is not None:
         files[report] = render_markdown(formula)
-    for path, text in files.items():
-        write_text_atomic(path, text)
+    write_texts_atomic(files)
+    for path in files:
         click.echo(f"Wrote {path}.", err=True)

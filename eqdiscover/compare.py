@@ -1,10 +1,44 @@
 """Comparing a found formula with the true one, term by term."""
 
+import math
 from dataclasses import dataclass
 
 import sympy as sp
 
-__all__ = ["Comparison", "TermComparison", "compare", "split_terms"]
+from .exceptions import ParseError
+
+__all__ = [
+    "Comparison",
+    "TermComparison",
+    "check_expandable",
+    "compare",
+    "split_terms",
+]
+
+MAX_EXPANDED_TERMS = 10_000
+
+
+def _expanded_size(expr):
+    """Return an upper bound on the number of terms of ``sympy.expand(expr)``."""
+    if expr.is_Add:
+        return sum(_expanded_size(arg) for arg in expr.args)
+    if expr.is_Mul:
+        return math.prod(_expanded_size(arg) for arg in expr.args)
+    if expr.is_Pow and expr.exp.is_Integer and expr.exp > 0:
+        n_terms, power = _expanded_size(expr.base), int(expr.exp)
+        return math.comb(n_terms + power - 1, power)
+    return 1
+
+
+def check_expandable(expr, text):
+    """Raise ParseError if expanding ``expr`` could give too many terms to compare."""
+    size = _expanded_size(expr)
+    if size > MAX_EXPANDED_TERMS:
+        raise ParseError(
+            f"Formula {text!r} expands to up to {size:.3g} terms, more than the "
+            f"{MAX_EXPANDED_TERMS} that can be compared term by term; write it "
+            f"in expanded form."
+        )
 
 
 def split_terms(expr):
@@ -99,8 +133,10 @@ class Comparison:
         """
         names = names or {}
 
-        def show(terms):
-            return ", ".join(sp.sstr(t.xreplace(names)) for t in terms)
+        def show(terms, limit=5):
+            shown = ", ".join(sp.sstr(t.xreplace(names)) for t in terms[:limit])
+            more = len(terms) - limit
+            return shown + (f" and {more} more" if more > 0 else "")
 
         if self.terms_match:
             error = self.max_relative_error

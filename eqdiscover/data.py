@@ -1,5 +1,6 @@
 """Loading tables of measurements and generating data from known formulas."""
 
+import csv
 import json
 import logging
 import math
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._io import check_writable, write_atomic, write_text_atomic
+from ._io import check_writable, write_files_atomic
 from ._version import __version__
 from .exceptions import DataError
 from .expressions import evaluate, make_symbols, parse_formula
@@ -96,6 +97,8 @@ def read_csv(path, *, target=None, inputs=None, truth=None):
     Dataset
     """
     path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{str(path)!r} is a folder; give the path of a CSV file.")
     if not path.is_file():
         raise DataError(f"File {str(path)!r} not found; check the path.")
     try:
@@ -110,6 +113,7 @@ def read_csv(path, *, target=None, inputs=None, truth=None):
             f"File {str(path)!r} is not a readable CSV ({reason}); check its format."
         ) from None
 
+    _check_unique_names(_header(path), repr(str(path)))
     metadata = _read_metadata(metadata_path(path))
     if target is None:
         target = metadata.get("target")
@@ -123,6 +127,12 @@ def read_csv(path, *, target=None, inputs=None, truth=None):
     return from_frame(
         frame, target=target, inputs=inputs, truth=truth, source=str(path)
     )
+
+
+def _header(path):
+    """Return the column names of a CSV as written, before pandas renames repeats."""
+    with path.open(newline="", encoding="utf-8", errors="replace") as stream:
+        return next(csv.reader(stream), [])
 
 
 def _read_metadata(path):
@@ -148,17 +158,52 @@ def _read_metadata(path):
 def from_frame(frame, *, target, inputs=None, truth=None, source=None):
     """Check a DataFrame and split it into a :class:`Dataset`.
 
-    Rows with a missing value in a used column are dropped, with a note.
+    Rows with a missing value in a used column are dropped, and constant
+    columns are left out of the default inputs, each with a note.
     """
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"Expected a pandas DataFrame, got {type(frame).__name__}.")
     frame = frame.rename(columns=str)
+    _check_unique_names(frame.columns, "the table")
     if target not in frame.columns:
         raise DataError(
             f"Target column {target!r} not found; the columns are "
             f"{_column_list(frame)}."
         )
     notes = []
+    explicit = inputs is not None
+    inputs = _choose_inputs(frame, target, inputs, notes)
+    numeric = _numeric_rows(frame[inputs + [target]], notes)
+    inputs = _drop_constant_inputs(numeric, inputs, explicit, notes)
+    if not inputs:
+        raise DataError(
+            f"No input columns besides the target {target!r} vary; the table needs "
+            f"at least one input column that is not constant."
+        )
+    for note in notes:
+        logger.info(note)
+    return Dataset(
+        inputs=numeric[inputs].reset_index(drop=True),
+        target=numeric[target].reset_index(drop=True),
+        truth=truth,
+        source=source,
+        notes=tuple(notes),
+        n_rows_read=len(frame),
+    )
+
+
+def _check_unique_names(names, where):
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise DataError(
+                f"Column name {name!r} appears more than once in {where}; rename "
+                f"the columns so that each name is unique."
+            )
+        seen.add(name)
+
+
+def _choose_inputs(frame, target, inputs, notes):
     if inputs is None:
         inputs = [c for c in frame.columns if c != target]
         index_columns = [c for c in inputs if _is_row_index(c, frame[c])]
@@ -169,7 +214,8 @@ def from_frame(frame, *, target, inputs=None, truth=None, source=None):
             )
         inputs = [c for c in inputs if c not in index_columns]
     else:
-        inputs = list(inputs)
+        inputs = [str(c) for c in inputs]
+        _check_unique_names(inputs, "the inputs")
         missing = [c for c in inputs if c not in frame.columns]
         if missing:
             raise DataError(
@@ -185,13 +231,16 @@ def from_frame(frame, *, target, inputs=None, truth=None, source=None):
             f"No input columns besides the target {target!r}; the table needs at "
             f"least one input column."
         )
+    return inputs
 
-    used = frame[inputs + [target]]
+
+def _numeric_rows(used, notes):
+    """Convert the used columns to floats and drop rows with missing values."""
     numeric = used.apply(_to_numeric)
     complete = numeric.notna().all(axis=1)
     n_dropped = int((~complete).sum())
     if n_dropped:
-        notes.append(f"Dropped {n_dropped} of {len(frame)} rows with missing values.")
+        notes.append(f"Dropped {n_dropped} of {len(used)} rows with missing values.")
         numeric = numeric[complete]
     if len(numeric) < 2:
         raise DataError(
@@ -203,16 +252,25 @@ def from_frame(frame, *, target, inputs=None, truth=None, source=None):
         raise DataError(
             f"Column {column!r} contains infinite values; remove or replace them."
         )
-    for note in notes:
-        logger.info(note)
-    return Dataset(
-        inputs=numeric[inputs].reset_index(drop=True),
-        target=numeric[target].reset_index(drop=True),
-        truth=truth,
-        source=source,
-        notes=tuple(notes),
-        n_rows_read=len(frame),
-    )
+    return numeric
+
+
+def _drop_constant_inputs(numeric, inputs, explicit, notes):
+    kept = []
+    for column in inputs:
+        values = numeric[column].to_numpy()
+        if values.min() != values.max():
+            kept.append(column)
+            continue
+        if explicit:
+            raise DataError(
+                f"Input column {column!r} is constant ({values[0]:g}), so it "
+                f"cannot explain the target; leave it out of --inputs."
+            )
+        notes.append(
+            f"Left out column {column!r} because it is constant ({values[0]:g})."
+        )
+    return kept
 
 
 def _to_numeric(column):
@@ -341,7 +399,14 @@ def generate(name, *, n_samples=5000, noise=0.0, seed=0, low=None, high=None):
     symbols = make_symbols(spec.inputs)
     expr = parse_formula(formula, symbols)
     clean = evaluate(expr, {symbols[c]: v for c, v in values.items()}, n_samples)
-    noise_std = noise * float(np.sqrt(np.mean(clean**2)))
+    with np.errstate(over="ignore"):
+        rms = float(np.sqrt(np.mean(clean**2)))
+    if not np.isfinite(rms):
+        raise DataError(
+            f"Generator {name!r} overflows for inputs in [{low:g}, {high:g}]; "
+            f"choose a smaller range."
+        )
+    noise_std = noise * rms
     target = clean + rng.normal(0.0, noise_std, n_samples) if noise > 0 else clean
 
     frame = pd.DataFrame({**values, spec.target: target})
@@ -383,8 +448,13 @@ def write_generated(frame, metadata, path, *, force=False):
     csv_path = Path(path)
     meta_path = metadata_path(csv_path)
     check_writable([csv_path, meta_path], force)
-    write_atomic(
-        csv_path, lambda stream: frame.to_csv(stream, index=False, float_format="%.17g")
+    metadata_text = json.dumps(metadata, indent=2, allow_nan=False) + "\n"
+    write_files_atomic(
+        {
+            csv_path: lambda stream: frame.to_csv(
+                stream, index=False, float_format="%.17g"
+            ),
+            meta_path: lambda stream: stream.write(metadata_text),
+        }
     )
-    write_text_atomic(meta_path, json.dumps(metadata, indent=2) + "\n")
     return csv_path, meta_path

@@ -18,3 +18,11 @@ class ParseError(EqdiscoverError, ValueError):
 
 class ConvergenceWarning(UserWarning):
     """Training stopped at ``max_iter`` before the loss settled within ``tol``."""
+
+
+class OutputError(EqdiscoverError):
+    """An output file that cannot be written, such as one in a read-only folder."""
+
+
+class NotFittedError(EqdiscoverError, ValueError, AttributeError):
+    """A model method that needs a fitted model was called before ``fit``."""

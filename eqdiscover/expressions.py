@@ -11,15 +11,25 @@ Expressions are evaluated on NumPy arrays by walking the sympy tree, again
 without generating or running code.
 """
 
+import builtins
 import keyword
+import math
 import re
+import sys
 
 import numpy as np
 import sympy as sp
 
 from .exceptions import ParseError
 
-__all__ = ["FUNCTIONS", "evaluate", "make_symbols", "parse_formula"]
+__all__ = [
+    "FUNCTIONS",
+    "display_name",
+    "evaluate",
+    "make_symbols",
+    "parse_formula",
+    "readable_numbers",
+]
 
 FUNCTIONS = {
     "sin": sp.sin,
@@ -41,6 +51,8 @@ CONSTANTS = {"pi": sp.pi, "E": sp.E}
 MAX_FORMULA_LENGTH = 10_000
 MAX_NESTING = 100
 MAX_LITERAL_EXPONENT = 1000
+MAX_LITERAL = sp.Rational(sys.float_info.max)
+MAX_DIGITS = 400
 
 _TOKEN = re.compile(
     r"""
@@ -144,6 +156,12 @@ class _Parser:
         exponent = self.nested(self.unary)
         if exponent.is_Number and abs(exponent) > MAX_LITERAL_EXPONENT:
             self.fail(f"Exponent {exponent} is larger than {MAX_LITERAL_EXPONENT}")
+        if base.is_Number and exponent.is_Number and base != 0:
+            digits = abs(float(exponent)) * max(
+                math.log10(abs(base.p)), math.log10(base.q)
+            )
+            if digits > MAX_DIGITS:
+                self.fail(f"A power has about {digits:.0f} digits")
         return base**exponent
 
     def nested(self, rule):
@@ -158,7 +176,10 @@ class _Parser:
     def atom(self):
         kind, value, position = self.take()
         if kind == "number":
-            return sp.Rational(value)
+            number = sp.Rational(value)
+            if abs(number) > MAX_LITERAL:
+                self.fail(f"The number {value} is outside the floating-point range")
+            return number
         if value == "(":
             expr = self.nested(self.sum)
             self.expect(")")
@@ -224,18 +245,44 @@ def parse_formula(text, symbols):
         )
     if not text.strip():
         raise ParseError("Formula is empty; give an expression such as '2*x + 1'.")
-    return _Parser(text, dict(symbols)).parse()
+    expr = _Parser(text, dict(symbols)).parse()
+    _check_constants(expr, text)
+    return expr
 
 
-_SYMPY_NAMES = frozenset(dir(sp)) | frozenset(FUNCTIONS) | frozenset(CONSTANTS)
+def _check_constants(expr, text):
+    """Raise ParseError unless every constant part of ``expr`` is finite and real."""
+    if expr.has(sp.zoo, sp.oo, -sp.oo, sp.nan, sp.I):
+        raise ParseError(
+            f"Formula {text!r} is undefined or not real (as for 1/0, log(0) or "
+            f"sqrt(-1)); fix the formula."
+        )
+    for part in sp.preorder_traversal(expr):
+        if part.free_symbols or part.is_Number or part.is_NumberSymbol:
+            continue
+        value = sp.N(part, 15)
+        if not (value.is_real and value.is_finite):
+            raise ParseError(
+                f"Formula {text!r} contains {part}, which is not a finite real "
+                f"number; fix the formula."
+            )
+
+
+# Names that sympy.parse_expr would read as something other than a symbol.
+_RESERVED_NAMES = (
+    frozenset(dir(sp))
+    | frozenset(dir(builtins))
+    | frozenset(FUNCTIONS)
+    | frozenset(CONSTANTS)
+)
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def make_symbols(columns):
     """Map each column name to a sympy symbol that is safe to print and parse back.
 
-    A column whose name is a plain identifier with no meaning to Python or sympy
-    keeps its name. Any other column gets ``x<i>``, where ``i`` is its position,
+    A column whose name is a plain identifier with no meaning to Python (keyword
+    or built-in) or sympy keeps its name. Any other column gets ``x<i>``, where ``i`` is its position,
     with leading underscores added if a kept name is already ``x<i>``.
 
     Examples
@@ -249,7 +296,7 @@ def make_symbols(columns):
         return (
             _PLAIN_NAME.match(name) is not None
             and not keyword.iskeyword(name)
-            and name not in _SYMPY_NAMES
+            and name not in _RESERVED_NAMES
         )
 
     used_names = {name for name in columns if is_plain(name)}
@@ -332,3 +379,36 @@ def _evaluate(expr, values):
     if expr.func in _NUMPY_FUNCTIONS:
         return _NUMPY_FUNCTIONS[expr.func](_evaluate(expr.args[0], values))
     raise ParseError(f"Cannot evaluate {expr.func.__name__} in the expression {expr}.")
+
+
+def display_name(column):
+    """Return a column name as formula text: backticks unless it is an identifier.
+
+    The result reads back through :func:`parse_formula`, except for names that
+    contain a backtick.
+
+    Examples
+    --------
+    >>> display_name("speed"), display_name("temp (F)")
+    ('speed', '`temp (F)`')
+    """
+    column = str(column)
+    if column.isidentifier() and not keyword.iskeyword(column):
+        return column
+    return f"`{column}`"
+
+
+def readable_numbers(expr, max_denominator=1000):
+    """Replace rationals with large denominators by 15-digit floats, for printing.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x")
+    >>> readable_numbers(sp.Rational(5, 9) * x + sp.Rational(1257, 10000))
+    5*x/9 + 0.1257
+    """
+    long_rationals = {
+        r: sp.Float(r, 15) for r in expr.atoms(sp.Rational) if r.q > max_denominator
+    }
+    return expr.xreplace(long_rationals)

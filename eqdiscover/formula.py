@@ -6,7 +6,7 @@ import sympy as sp
 
 from ._version import __version__
 from .exceptions import DataError
-from .expressions import evaluate
+from .expressions import display_name, evaluate
 
 __all__ = ["Formula"]
 
@@ -54,8 +54,12 @@ class Formula:
 
     @property
     def display_names(self):
-        """Map of internal symbol to a symbol named after its column."""
-        return {s: sp.Symbol(c) for c, s in self.symbols.items()}
+        """Map of internal symbol to a symbol that prints as its column name.
+
+        Names that are not identifiers print between backticks, as
+        :func:`~eqdiscover.expressions.parse_formula` reads them.
+        """
+        return {s: sp.Symbol(display_name(c)) for c, s in self.symbols.items()}
 
     @property
     def display_expr(self):
@@ -100,11 +104,12 @@ class Formula:
 
     def latex(self):
         """Return the equation ``target = expression`` as LaTeX."""
+        names = {s: sp.Symbol(c) for c, s in self.symbols.items()}
         left = sp.latex(sp.Symbol(self.target))
-        return f"{left} = {sp.latex(self.display_expr)}"
+        return f"{left} = {sp.latex(self.expr.xreplace(names))}"
 
     def __str__(self):
-        return f"{self.target} = {sp.sstr(self.display_expr)}"
+        return f"{display_name(self.target)} = {sp.sstr(self.display_expr)}"
 
     def __repr__(self):
         return f"<Formula {self}>"

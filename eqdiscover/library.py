@@ -10,7 +10,8 @@ A library is written as comma-separated items, the same text for the CLI's
 ``sin``, ``cos``, ``exp``
     That function of each input.
 ``default``
-    ``const,poly:3,sin,cos,exp``.
+    ``const,poly:3,sin,cos,exp``; it combines with other items, as in
+    ``default,poly:5``.
 
 For example ``"const,poly:2,sin"`` on one input ``speed`` gives the terms
 1, speed, speed**2 and sin(speed).
@@ -24,7 +25,7 @@ import pandas as pd
 import sympy as sp
 
 from .exceptions import DataError
-from .expressions import evaluate, make_symbols
+from .expressions import display_name, evaluate, make_symbols
 
 __all__ = ["DEFAULT_LIBRARY", "FeatureLibrary", "Term", "complexity"]
 
@@ -37,10 +38,15 @@ _FUNCTION_ITEMS = {"sin": sp.sin, "cos": sp.cos, "exp": sp.exp}
 
 @dataclass(frozen=True)
 class Term:
-    """One candidate term: its sympy expression and its complexity."""
+    """One candidate term: its sympy expression and its complexity.
+
+    ``from_default`` is true when the term came only from the ``default`` item,
+    so that a fit may leave it out where it is not finite on the data.
+    """
 
     expr: sp.Expr
     complexity: int
+    from_default: bool = False
 
     @property
     def is_constant(self):
@@ -72,13 +78,18 @@ def complexity(expr):
 
 
 def _parse_items(spec):
-    text = DEFAULT_LIBRARY if spec.strip() == "default" else spec
-    items = [item.strip() for item in text.split(",")]
-    if not any(items):
+    """Return (item, from_default) pairs, with ``default`` expanded in place."""
+    items = []
+    for item in (item.strip() for item in spec.split(",")):
+        if item == "default":
+            items.extend((d, True) for d in DEFAULT_LIBRARY.split(","))
+        elif item:
+            items.append((item, False))
+    if not items:
         raise DataError(
             f"Library {spec!r} has no terms; use items such as '{DEFAULT_LIBRARY}'."
         )
-    return [item for item in items if item]
+    return items
 
 
 def _item_terms(item, symbols, spec):
@@ -139,10 +150,11 @@ class FeatureLibrary:
         self.symbols_ = make_symbols(frame.columns)
         symbols = list(self.symbols_.values())
 
-        exprs = []
-        for item in _parse_items(str(self.spec)):
-            exprs.extend(_item_terms(item, symbols, self.spec))
-        self.terms_ = [Term(e, complexity(e)) for e in dict.fromkeys(exprs)]
+        from_default = {}
+        for item, in_default in _parse_items(str(self.spec)):
+            for expr in _item_terms(item, symbols, self.spec):
+                from_default[expr] = from_default.get(expr, True) and in_default
+        self.terms_ = [Term(e, complexity(e), d) for e, d in from_default.items()]
         logger.info("library %r has %d terms", self.spec, len(self.terms_))
         return self
 
@@ -168,7 +180,7 @@ class FeatureLibrary:
 
     def display(self, expr):
         """Return ``expr`` as text written with the input column names."""
-        names = {s: sp.Symbol(c) for c, s in self.symbols_.items()}
+        names = {s: sp.Symbol(display_name(c)) for c, s in self.symbols_.items()}
         return sp.sstr(expr.xreplace(names))
 
 

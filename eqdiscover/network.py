@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from .exceptions import ConvergenceWarning, DataError
+from .exceptions import ConvergenceWarning, DataError, NotFittedError
 from .statistics import Statistics
 
 __all__ = ["SparseLinearNetwork"]
@@ -154,9 +154,19 @@ class SparseLinearNetwork:
     def fit(self, X, y):
         """Train on the rows of ``X`` and ``y`` and return self."""
         X = np.asarray(X, dtype=float)
+        y = np.asarray(y, dtype=float)
         if X.ndim != 2:
             raise DataError(
                 f"X must be 2-D with one column per feature, got shape {X.shape}."
+            )
+        if y.shape != (len(X),):
+            raise DataError(
+                f"y has shape {y.shape} but X has {len(X)} rows; give one target "
+                f"value per row."
+            )
+        if not (np.isfinite(X).all() and np.isfinite(y).all()):
+            raise DataError(
+                "X and y contain NaN or infinite values; remove or replace them."
             )
         return self.fit_statistics(Statistics.from_arrays(X, y))
 
@@ -170,6 +180,8 @@ class SparseLinearNetwork:
             rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_out, n_in))
             for n_in, n_out in itertools.pairwise(sizes)
         ]
+        # Inputs that do not vary get zero weights, and their gradient is zero.
+        weights[0][:, ~stats.varies[:-1]] = 0.0
         biases = [np.zeros(n_out) for n_out in sizes[1:]]
         self._train(weights, biases, gram, moment, target_moment)
         self.coef_, self.intercept_ = self.collapse()
@@ -203,8 +215,7 @@ class SparseLinearNetwork:
         return sizes
 
     def _store_scaling(self, stats):
-        mean, std = stats.mean, stats.std
-        scale = np.where(std > 0, std, 1.0)
+        mean, scale = stats.mean, stats.scale
         self.x_mean_, self.y_mean_ = mean[:-1], float(mean[-1])
         self.x_scale_, self.y_scale_ = scale[:-1], float(scale[-1])
         self.n_features_in_ = stats.n_features
@@ -285,6 +296,12 @@ class SparseLinearNetwork:
         grad_b = [2 * intercept * a for a in suffix]
         return grad_w, grad_b
 
+    def _check_fitted(self):
+        if not hasattr(self, "weights_"):
+            raise NotFittedError(
+                "This SparseLinearNetwork is not fitted yet; call fit first."
+            )
+
     def collapse(self):
         """Return the effective coefficients and intercept in the data's units.
 
@@ -293,6 +310,7 @@ class SparseLinearNetwork:
         coef : ndarray of shape (n_features,)
         intercept : float
         """
+        self._check_fitted()
         coef, intercept = collapse_weights(self.weights_, self.biases_)
         coef_data = coef * self.y_scale_ / self.x_scale_
         intercept_data = (
@@ -307,6 +325,7 @@ class SparseLinearNetwork:
         -------
         ndarray of shape (n_samples,)
         """
+        self._check_fitted()
         X = np.asarray(X, dtype=float)
         activations = ((X - self.x_mean_) / self.x_scale_).T
         for weight, bias in zip(self.weights_, self.biases_):

@@ -2,6 +2,8 @@
 
 import dataclasses
 import logging
+import math
+import numbers
 import time
 import warnings
 from contextlib import contextmanager
@@ -11,10 +13,10 @@ import numpy as np
 import pandas as pd
 import sympy as sp
 
-from .compare import compare
+from .compare import check_expandable, compare, split_terms
 from .data import Dataset, from_frame, read_csv
-from .exceptions import ConvergenceWarning, DataError
-from .expressions import parse_formula
+from .exceptions import ConvergenceWarning, DataError, ParseError
+from .expressions import parse_formula, readable_numbers
 from .formula import Formula
 from .library import DEFAULT_LIBRARY, FeatureLibrary
 from .network import SparseLinearNetwork
@@ -93,79 +95,70 @@ def fit(
     >>> formula.coefficients["F"], formula.intercept  # doctest: +ELLIPSIS
     (0.55555555555555..., -17.77777777777...)
     """
-    dataset = _load(data, target, inputs, truth)
-    _check_settings(layers, alpha, threshold)
-    X, y = dataset.inputs, dataset.target.to_numpy(dtype=float)
-    _check_target_varies(y, dataset)
-
-    with _timed("building the library"):
-        feature_library = FeatureLibrary(library).fit(X)
-        theta = feature_library.transform(X)
-        _check_terms_finite(feature_library, theta)
-    terms = feature_library.terms_
-    truth_expr = None
-    if dataset.truth is not None:
-        truth_expr = parse_formula(dataset.truth, feature_library.symbols_)
-    constant = [i for i, t in enumerate(terms) if t.is_constant]
-    others = [i for i, t in enumerate(terms) if not t.is_constant]
-    if not others:
-        raise DataError(
-            f"Library {library!r} has only the constant term; add terms such as "
-            f"'{DEFAULT_LIBRARY}'."
-        )
-
-    with _timed("reading the rows into statistics"):
-        stats = Statistics.from_arrays(theta[:, others], y)
-
-    network = SparseLinearNetwork(
-        [len(others), *layers, 1],
+    settings = _check_settings(
+        library=library,
+        layers=layers,
         alpha=alpha,
+        threshold=threshold,
         max_iter=max_iter,
         random_state=random_state,
     )
-    with _timed("training the network"), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        network.fit_statistics(stats)
-    converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
-    if not converged:
-        logger.info("%s", caught[-1].message)
+    dataset = _load(data, target, inputs, truth)
+    y = dataset.target.to_numpy(dtype=float)
+    _check_target_varies(y, dataset)
+    notes = list(dataset.notes)
+
+    with _timed("building the library"):
+        feature_library = FeatureLibrary(library).fit(dataset.inputs)
+        theta = feature_library.transform(dataset.inputs)
+    truth_expr = _parse_truth(dataset.truth, feature_library)
+    usable = _usable_terms(feature_library, theta, dataset, notes)
+    terms = [feature_library.terms_[i] for i in usable]
+    others = [i for i, term in zip(usable, terms) if not term.is_constant]
+    has_constant = len(others) < len(usable)
+
+    with _timed("reading the rows into statistics"):
+        stats = Statistics.from_arrays(theta[:, others], y)
+    with _timed("training the network"):
+        network, converged = _train_network(stats, settings)
     collapsed, collapsed_intercept = network.collapse()
     strength = np.abs(collapsed) * network.x_scale_ / network.y_scale_
 
-    complexities = [1] + [terms[i].complexity for i in others]
+    # Column 0 of the statistics is the constant; column j + 1 is others[j].
+    column_terms = [sp.Integer(1)] + [feature_library.terms_[i].expr for i in others]
+    complexities = [1] + [feature_library.terms_[i].complexity for i in others]
     with _timed("choosing the terms"):
         selection = select_terms(
             stats,
             strength,
             complexities,
             threshold=threshold,
-            allow_constant=bool(constant),
+            allow_constant=has_constant,
         )
-    column_terms = [sp.Integer(1)] + [terms[i].expr for i in others]
     if selection.pruned and not selection.chosen.columns:
         _warn_all_pruned(stats, selection, column_terms, feature_library, threshold)
-    best = selection.chosen
+
+    chosen = selection.chosen
     formula = Formula(
         dataset.target_name,
-        [column_terms[c] for c in best.columns],
-        best.coef,
+        [column_terms[c] for c in chosen.columns],
+        chosen.coef,
         feature_library.symbols_,
     )
+    display = feature_library.display
     collapsed_by_term = {
-        **({"1": collapsed_intercept} if constant else {}),
-        **{
-            feature_library.display(terms[i].expr): float(c)
-            for i, c in zip(others, collapsed)
-        },
+        **({"1": collapsed_intercept} if has_constant else {}),
+        **{display(column_terms[j + 1]): float(c) for j, c in enumerate(collapsed)},
     }
     formula.details.update(
         data=_data_summary(dataset),
+        notes=notes,
         library={
             "spec": library,
-            "terms": [str(name) for name in feature_library.get_feature_names_out()],
+            "terms": [display(term.expr) for term in terms],
         },
         network={
-            "layer_sizes": [len(others), *layers, 1],
+            "layer_sizes": network.layer_sizes,
             "alpha": alpha,
             "n_iter": network.n_iter_,
             "converged": converged,
@@ -174,30 +167,103 @@ def fit(
         },
         selection={
             "threshold": threshold,
-            "searched": [
-                feature_library.display(terms[others[j]].expr)
-                for j in selection.searched
-            ],
-            "pruned": [
-                feature_library.display(column_terms[c]) for c in selection.pruned
-            ],
+            "searched": [display(column_terms[j + 1]) for j in selection.searched],
+            "pruned": [display(column_terms[c]) for c in selection.pruned],
             "n_candidates": len(selection.candidates),
-            "score": best.score,
+            "score": chosen.score,
         },
         metrics=_metrics(formula, dataset),
-        settings={
-            "library": library,
-            "layers": list(layers),
-            "alpha": alpha,
-            "threshold": threshold,
-            "max_iter": max_iter,
-            "random_state": random_state,
-        },
+        settings=settings,
     )
     if truth_expr is not None:
         formula.details["truth"] = _compare_with_truth(formula, truth_expr)
     logger.info("chose %s", formula)
     return formula
+
+
+def _train_network(stats, settings):
+    """Train the network on the statistics; return it and whether it converged."""
+    network = SparseLinearNetwork(
+        [stats.n_features, *settings["layers"], 1],
+        alpha=settings["alpha"],
+        max_iter=settings["max_iter"],
+        random_state=settings["random_state"],
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        network.fit_statistics(stats)
+    stops = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    if stops:
+        # The subset search refits by least squares, so an unconverged network
+        # only weakens the ranking of the terms.
+        logger.info("%s", stops[-1].message)
+    return network, not stops
+
+
+def _parse_truth(text, feature_library):
+    if text is None:
+        return None
+    truth = parse_formula(text, feature_library.symbols_)
+    check_expandable(truth, text)
+    for term, coefficient in split_terms(truth).items():
+        try:
+            value = float(coefficient)
+        except OverflowError:
+            value = math.inf
+        if not math.isfinite(value):
+            raise ParseError(
+                f"Formula {text!r} has a coefficient of "
+                f"{feature_library.display(term)} outside the "
+                f"floating-point range; fix the formula."
+            )
+    return truth
+
+
+def _usable_terms(feature_library, theta, dataset, notes):
+    """Return the library terms to fit, leaving out ones the data cannot support.
+
+    A term that came from ``default`` and is not finite on the data is left out
+    with a note; one named by the user raises DataError. A non-constant term
+    that is constant on the data duplicates the constant and is left out.
+    """
+    usable = []
+    for i, term in enumerate(feature_library.terms_):
+        column = theta[:, i]
+        name = feature_library.display(term.expr)
+        if not np.isfinite(column).all():
+            reason = _input_ranges(term, feature_library, dataset)
+            if not term.from_default:
+                raise DataError(
+                    f"Library term {name} is not finite for {reason}; remove it "
+                    f"from the library or rescale the input."
+                )
+            notes.append(f"Left out term {name} because it is not finite for {reason}.")
+        elif not term.is_constant and np.ptp(column) == 0:
+            notes.append(f"Left out term {name} because it is constant on the data.")
+        else:
+            usable.append(i)
+    n_terms = len(usable)
+    if not any(not feature_library.terms_[i].is_constant for i in usable):
+        raise DataError(
+            f"Library {feature_library.spec!r} has no term besides the constant that "
+            f"varies on the data; add terms such as '{DEFAULT_LIBRARY}'."
+        )
+    if dataset.n_samples <= n_terms:
+        raise DataError(
+            f"Only {dataset.n_samples} rows for {n_terms} library terms; give more "
+            f"rows than terms, or a smaller --library."
+        )
+    return usable
+
+
+def _input_ranges(term, feature_library, dataset):
+    used = [
+        c for c, s in feature_library.symbols_.items() if s in term.expr.free_symbols
+    ]
+    return ", ".join(
+        f"{c} in [{dataset.inputs[c].min():g}, {dataset.inputs[c].max():g}]"
+        for c in used
+    )
 
 
 def _warn_all_pruned(stats, selection, column_terms, feature_library, threshold):
@@ -229,27 +295,47 @@ def _load(data, target, inputs, truth):
     )
 
 
-def _check_settings(layers, alpha, threshold):
-    if any(int(size) != size or size < 1 for size in layers):
+def _check_settings(**settings):
+    """Validate the fit settings and return them as JSON-ready values."""
+    if not isinstance(settings["library"], str):
         raise DataError(
-            f"Invalid hidden layer sizes {list(layers)}; give positive integers."
+            f"Invalid library {settings['library']!r}; give text such as "
+            f"'{DEFAULT_LIBRARY}'."
         )
-    if not np.isfinite(alpha) or alpha < 0:
-        raise DataError(f"Invalid alpha {alpha!r}; give a number >= 0.")
-    if not np.isfinite(threshold) or threshold < 0:
-        raise DataError(f"Invalid threshold {threshold!r}; give a number >= 0.")
+    layers = settings["layers"]
+    if not isinstance(layers, (list, tuple)) or not all(
+        isinstance(size, numbers.Integral) and size >= 1 for size in layers
+    ):
+        raise DataError(
+            f"Invalid hidden layer sizes {layers!r}; give a list of positive "
+            f"integers such as [2]."
+        )
+    for name in ("alpha", "threshold"):
+        value = settings[name]
+        if not _is_real(value) or not np.isfinite(value) or value < 0:
+            raise DataError(f"Invalid {name} {value!r}; give a number >= 0.")
+    if (
+        not isinstance(settings["max_iter"], numbers.Integral)
+        or settings["max_iter"] < 1
+    ):
+        raise DataError(
+            f"Invalid max_iter {settings['max_iter']!r}; give a positive integer."
+        )
+    seed = settings["random_state"]
+    if seed is not None and (not isinstance(seed, numbers.Integral) or seed < 0):
+        raise DataError(
+            f"Invalid random_state {seed!r}; give a non-negative integer or None."
+        )
+    return {
+        **settings,
+        "layers": [int(size) for size in layers],
+        "alpha": float(settings["alpha"]),
+        "threshold": float(settings["threshold"]),
+    }
 
 
-def _check_terms_finite(feature_library, theta):
-    finite = np.isfinite(theta).all(axis=0)
-    if finite.all():
-        return
-    position = int(np.flatnonzero(~finite)[0])
-    name = feature_library.get_feature_names_out()[position]
-    raise DataError(
-        f"Library term {name} is not finite on the data; drop it from the "
-        f"library or rescale the input."
-    )
+def _is_real(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _check_target_varies(y, dataset):
@@ -266,7 +352,6 @@ def _data_summary(dataset):
         "source": dataset.source,
         "n_rows_read": dataset.n_rows_read,
         "n_samples": dataset.n_samples,
-        "notes": list(dataset.notes),
         "inputs": {
             column: [
                 float(dataset.inputs[column].min()),
@@ -294,7 +379,7 @@ def _compare_with_truth(formula, truth):
     comparison = compare(truth, formula.expr)
     names = formula.display_names
     return {
-        "formula": sp.sstr(truth.xreplace(names)),
+        "formula": sp.sstr(readable_numbers(truth).xreplace(names)),
         "terms_match": comparison.terms_match,
         "precision": comparison.precision,
         "recall": comparison.recall,

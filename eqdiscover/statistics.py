@@ -21,6 +21,13 @@ __all__ = ["Statistics"]
 DEFAULT_CHUNK_ROWS = 65_536
 
 
+def _column_norms(matrix):
+    """Return the Euclidean norm of each column without overflow in the squares."""
+    scale = np.abs(matrix).max(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    return np.linalg.norm(matrix / scale, axis=0) * scale
+
+
 def _triangular_factor(matrix):
     """Return R of a QR decomposition with a non-negative diagonal."""
     r = np.linalg.qr(matrix, mode="r")
@@ -103,17 +110,33 @@ class Statistics:
     @property
     def std(self):
         """Population standard deviations of the columns of ``[X, y]``."""
-        return np.linalg.norm(self.centered_r, axis=0) / np.sqrt(self.n_samples)
+        return _column_norms(self.centered_r) / np.sqrt(self.n_samples)
+
+    @property
+    def varies(self):
+        """Whether each column of ``[X, y]`` varies beyond rounding error.
+
+        A constant column's computed spread is rounding noise of about 1e-16
+        times its size, so spreads below ``1e-12`` times the column's root mean
+        square count as none.
+        """
+        rms = _column_norms(self.r[:, 1:]) / np.sqrt(self.n_samples)
+        return self.std > 1e-12 * rms
+
+    @property
+    def scale(self):
+        """Standard deviation of each column of ``[X, y]``, or 1 where it does not vary."""
+        return np.where(self.varies, self.std, 1.0)
 
     @property
     def rms_y(self):
         """Root mean square of the target."""
-        return np.linalg.norm(self.r[:, -1]) / np.sqrt(self.n_samples)
+        return _column_norms(self.r[:, -1:])[0] / np.sqrt(self.n_samples)
 
     def standardized_gram(self):
         """Return the Gram statistics of the standardized columns.
 
-        Columns with zero spread are left unscaled (their centred values are 0).
+        Columns that do not vary (see :attr:`varies`) count as zero.
 
         Returns
         -------
@@ -124,8 +147,8 @@ class Statistics:
         target_moment : float
             ``t @ t / n_samples``: 1, or 0 for a constant target.
         """
-        scale = np.where(self.std > 0, self.std, 1.0)
-        scaled = self.centered_r / scale
+        varies = self.varies
+        scaled = np.where(varies, self.centered_r / self.scale, 0.0)
         full = scaled.T @ scaled / self.n_samples
         return full[:-1, :-1], full[:-1, -1], float(full[-1, -1])
 

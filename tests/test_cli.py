@@ -235,3 +235,57 @@ def test_warning_goes_to_stderr(runner, workdir):
     assert result.exit_code == 0
     assert "Warning: Pruning removed every term" in result.stderr
     assert result.stdout.splitlines()[0] == "y = 0"
+
+
+def test_same_file_for_two_outputs_is_rejected(runner, workdir):
+    runner.invoke(main, ["generate", "linear", "--rows", "50"])
+    result = runner.invoke(
+        main, ["fit", "linear.csv", "-o", "s.out", "--report", "s.out"]
+    )
+    assert result.exit_code == 2
+    assert "Output 's.out' is also an input or another output" in result.stderr
+    result = runner.invoke(main, ["fit", "linear.csv", "-o", "linear.csv", "--force"])
+    assert result.exit_code == 2
+    assert "Output 'linear.csv' is also an input" in result.stderr
+    assert not (workdir / "s.out").exists()
+
+
+def test_verbose_after_the_subcommand(runner, workdir):
+    runner.invoke(main, ["generate", "linear", "--rows", "100"])
+    result = runner.invoke(main, ["fit", "linear.csv", "-v"])
+    assert result.exit_code == 0, result.output
+    assert "eqdiscover.pipeline: choosing the terms took" in result.stderr
+
+
+def test_odd_column_names_print_between_backticks(runner, workdir):
+    rows = ["a*b,a,b,y"]
+    for i in range(40):
+        a, b = 1 + i / 10, 2 - i / 20
+        rows.append(f"{a * b},{a},{b},{3 * a * b + a}")
+    (workdir / "odd.csv").write_text("\n".join(rows) + "\n")
+    result = runner.invoke(main, ["fit", "odd.csv", "-t", "y", "--library", "poly:1"])
+    assert result.exit_code == 0, result.output
+    left, right = result.stdout.splitlines()[0].split(" = ")
+    assert left == "y"
+    terms = sorted(right.split(" + "))
+    assert re.fullmatch(r"1\.0\d*\*a", terms[0]), terms
+    assert re.fullmatch(r"3\.0\d*\*`a\*b`", terms[1]), terms
+
+
+def test_floating_point_warnings_stay_in_the_log(runner, workdir):
+    rows = ["x,y"] + [f"{600 + i},{3 * (600 + i) + 1}" for i in range(100)]
+    (workdir / "big.csv").write_text("\n".join(rows) + "\n")
+    result = runner.invoke(main, ["fit", "big.csv", "-t", "y"])
+    assert result.exit_code == 0, result.output
+    assert "Warning" not in result.stderr
+    assert result.stdout.startswith("y = 3.0")
+
+
+def test_report_fences_quoted_names(runner, workdir):
+    rows = ["temp (F),y"] + [f"{i / 10},{2 * i / 10 + 1}" for i in range(30)]
+    (workdir / "t.csv").write_text("\n".join(rows) + "\n")
+    result = runner.invoke(main, ["fit", "t.csv", "-t", "y", "--report", "r.md"])
+    assert result.exit_code == 0, result.output
+    report = (workdir / "r.md").read_text()
+    assert "| `` `temp (F)` `` |" in report
+    assert "| `` `temp (F)`**2 `` |" in report

@@ -1,7 +1,8 @@
 import pytest
 import sympy as sp
 
-from eqdiscover.compare import compare, split_terms
+from eqdiscover.compare import check_expandable, compare, split_terms
+from eqdiscover.exceptions import ParseError
 
 x, y = sp.symbols("x y")
 
@@ -41,3 +42,16 @@ def test_coefficient_error_is_relative():
     result = compare(4 * x, 4.4 * x)
     assert result.terms_match
     assert result.max_relative_error == pytest.approx(0.1)
+
+
+def test_check_expandable_rejects_huge_powers():
+    a, b, c = sp.symbols("a b c")
+    with pytest.raises(ParseError, match="expands to up to 4.59e\\+06 terms"):
+        check_expandable((a + b + c + 1) ** 300, "(a+b+c+1)**300")
+    check_expandable((a + 1) ** 12, "(a+1)**12")
+
+
+def test_summary_lists_at_most_five_terms():
+    terms = [x**k for k in range(1, 9)]
+    result = compare(sp.Add(*terms), 1.0 * x)
+    assert result.summary().endswith("missing x**2, x**3, x**4, x**5, x**6 and 2 more")

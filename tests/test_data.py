@@ -196,3 +196,41 @@ def test_read_csv_errors(tmp_path):
     (tmp_path / "bad.meta.json").write_text("{not json")
     with pytest.raises(DataError, match="is not valid JSON"):
         read_csv(bad_metadata, target="y")
+
+
+def test_generate_rejects_overflowing_range():
+    with pytest.raises(DataError, match=r"Generator 'linear' overflows for inputs"):
+        generate("linear", n_samples=10, low=1e300, high=1.7e308)
+
+
+def test_constant_input_is_left_out_with_a_note():
+    frame = pd.DataFrame(
+        {"c": [0.1] * 4, "x": [1.0, 2.0, 3.0, 4.0], "y": [1.0] * 3 + [2.0]}
+    )
+    dataset = from_frame(frame, target="y")
+    assert list(dataset.inputs.columns) == ["x"]
+    assert dataset.notes == ("Left out column 'c' because it is constant (0.1).",)
+
+
+def test_constant_input_named_explicitly_is_rejected():
+    frame = pd.DataFrame({"c": [0.1] * 4, "x": [1.0, 2.0, 3.0, 4.0], "y": [1.0] * 4})
+    with pytest.raises(DataError, match=r"Input column 'c' is constant \(0.1\)"):
+        from_frame(frame, target="y", inputs=["c", "x"])
+
+
+def test_repeated_names_are_rejected(tmp_path):
+    path = tmp_path / "twice.csv"
+    path.write_text("x,x,y\n1,2,3\n4,5,6\n")
+    with pytest.raises(DataError, match="Column name 'x' appears more than once in"):
+        read_csv(path, target="y")
+    frame = pd.DataFrame([[1.0, 2.0, 3.0]], columns=["x", "x", "y"])
+    with pytest.raises(DataError, match="appears more than once in the table"):
+        from_frame(frame, target="y")
+    frame = pd.DataFrame({"x": [1.0, 2.0], "y": [3.0, 4.0]})
+    with pytest.raises(DataError, match="appears more than once in the inputs"):
+        from_frame(frame, target="y", inputs=["x", "x"])
+
+
+def test_folder_is_not_a_csv(tmp_path):
+    with pytest.raises(DataError, match="is a folder; give the path of a CSV file"):
+        read_csv(tmp_path, target="y")

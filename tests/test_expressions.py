@@ -6,7 +6,7 @@ import sympy as sp
 from numpy.testing import assert_allclose
 
 from eqdiscover.exceptions import ParseError
-from eqdiscover.expressions import evaluate, make_symbols, parse_formula
+from eqdiscover.expressions import display_name, evaluate, make_symbols, parse_formula
 
 x, y = sp.symbols("x y")
 SYMBOLS = {"x": x, "y": y}
@@ -102,3 +102,35 @@ def test_evaluate_matches_numpy():
 
 def test_evaluate_constant_fills_the_column():
     assert evaluate(sp.Integer(4), {}, 3).tolist() == [4.0, 4.0, 4.0]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("1/0", "is undefined or not real"),
+        ("0/0", "is undefined or not real"),
+        ("log(0)*x", "is undefined or not real"),
+        ("sqrt(-1)", "is undefined or not real"),
+        ("asin(2)*x", "contains asin(2), which is not a finite real number"),
+        ("((2**1000)**1000)**1000", "A power has about 301030 digits"),
+        ("1e999*x", "The number 1e999 is outside the floating-point range"),
+    ],
+)
+def test_parse_formula_rejects_values_that_are_not_finite(text, message):
+    with pytest.raises(ParseError, match=re.escape(message)):
+        parse_formula(text, SYMBOLS)
+
+
+@pytest.mark.parametrize("name", ["id", "min", "sum", "input", "N", "E", "beta"])
+def test_make_symbols_avoids_names_that_parse_expr_reads(name):
+    symbol = make_symbols([name])[name]
+    assert str(symbol) != name
+    assert sp.parse_expr(f"2*{symbol}", local_dict={}) == 2 * sp.Symbol(str(symbol))
+
+
+def test_display_name_quotes_names_that_are_not_identifiers():
+    assert display_name("speed") == "speed"
+    assert display_name("θ") == "θ"
+    assert display_name("a*b") == "`a*b`"
+    assert display_name("lambda") == "`lambda`"
+    assert display_name(0) == "`0`"

@@ -47,7 +47,8 @@ def test_repeated_items_give_each_term_once():
 def test_names_show_the_columns_not_the_internal_symbols():
     frame = pd.DataFrame({"temp (F)": [1.0, 2.0]})
     library = FeatureLibrary("const,poly:2").fit(frame)
-    assert library.get_feature_names_out().tolist() == ["1", "temp (F)", "temp (F)**2"]
+    names = library.get_feature_names_out().tolist()
+    assert names == ["1", "`temp (F)`", "`temp (F)`**2"]
     assert str(library.terms_[1].expr) == "x0"
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from eqdiscover.exceptions import ConvergenceWarning
+from eqdiscover.exceptions import ConvergenceWarning, DataError, NotFittedError
 from eqdiscover.network import SparseLinearNetwork, collapse_weights
 
 
@@ -108,3 +108,33 @@ def test_invalid_parameters(kwargs, message):
     X = np.ones((10, 3)).cumsum(axis=0)
     with pytest.raises(ValueError, match=message):
         SparseLinearNetwork(**kwargs).fit(X, X[:, 0])
+
+
+def test_constant_input_gets_zero_coefficient():
+    X = np.column_stack([np.full(20, 0.1), np.linspace(0, 1, 20)])
+    net = SparseLinearNetwork([2, 2, 1], alpha=0.0, random_state=0)
+    coef, intercept = net.fit(X, 2 * X[:, 1] + 1).collapse()
+    assert coef[0] == 0.0
+    assert_allclose(coef[1], 2.0, rtol=1e-6)
+    assert_allclose(intercept, 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "X, y, message",
+    [
+        (np.ones((5, 1)), np.ones(4), r"y has shape \(4,\) but X has 5 rows"),
+        (np.ones(5), np.ones(5), "X must be 2-D"),
+        (np.array([[1.0], [np.nan]]), np.ones(2), "NaN or infinite"),
+    ],
+)
+def test_fit_rejects_bad_arrays(X, y, message):
+    with pytest.raises(DataError, match=message):
+        SparseLinearNetwork().fit(X, y)
+
+
+def test_methods_before_fit_raise():
+    net = SparseLinearNetwork([1, 1])
+    with pytest.raises(NotFittedError, match="not fitted yet; call fit first"):
+        net.collapse()
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        net.predict(np.ones((2, 1)))

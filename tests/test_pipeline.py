@@ -70,7 +70,7 @@ def test_cars_r2_close_to_full_least_squares(cars_csv):
     )
     assert formula.details["metrics"]["r2"] >= full_r2 - 0.01
     assert formula.details["metrics"]["r2"] <= full_r2
-    assert formula.details["data"]["notes"] == [
+    assert formula.details["notes"] == [
         (
             "Left out column 'rownames' because it numbers the rows; name it in "
             "--inputs to use it."
@@ -105,10 +105,15 @@ def test_fit_rejects_bad_truth_before_training():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"library": "const"}, "has only the constant term"),
+        ({"library": "const"}, "has no term besides the constant that varies"),
         ({"alpha": -1.0}, "Invalid alpha -1.0"),
         ({"threshold": float("nan")}, "Invalid threshold nan"),
-        ({"layers": (0,)}, r"Invalid hidden layer sizes \[0\]"),
+        ({"layers": (0,)}, r"Invalid hidden layer sizes \(0,\)"),
+        ({"layers": 2}, "Invalid hidden layer sizes 2; give a list"),
+        ({"alpha": "0.1"}, "Invalid alpha '0.1'; give a number >= 0."),
+        ({"max_iter": 0}, "Invalid max_iter 0; give a positive integer."),
+        ({"random_state": -1}, "Invalid random_state -1"),
+        ({"library": 3}, "Invalid library 3"),
     ],
 )
 def test_fit_rejects_settings(kwargs, message):
@@ -123,9 +128,37 @@ def test_constant_target_is_rejected():
         fit(frame, "y")
 
 
-def test_overflowing_term_is_rejected():
+def test_overflowing_default_term_is_left_out():
+    x = np.linspace(800, 1000, 50)
+    frame = pd.DataFrame({"x": x, "y": 2 * x + 1})
+    formula = fit(frame, "y")
+    assert "exp(x)" not in formula.details["library"]["terms"]
+    assert formula.details["notes"] == [
+        "Left out term exp(x) because it is not finite for x in [800, 1000]."
+    ]
+    assert_allclose(formula.predict(frame), 2 * x + 1, rtol=1e-10)
+
+
+def test_overflowing_named_term_is_rejected():
     frame = pd.DataFrame({"x": np.linspace(0, 1000, 10), "y": np.linspace(0, 1, 10)})
-    with pytest.raises(DataError, match=r"Library term exp\(x\) is not finite"):
+    message = r"Library term exp\(x\) is not finite for x in \[0, 1000\]; remove it"
+    with pytest.raises(DataError, match=message):
+        fit(frame, "y", library="const,poly:1,exp")
+
+
+def test_term_constant_on_the_data_is_left_out():
+    x = np.tile([-1.0, 1.0], 10)
+    frame = pd.DataFrame({"x": x, "y": 3 * x})
+    formula = fit(frame, "y", library="const,poly:2")
+    assert formula.details["library"]["terms"] == ["1", "x"]
+    assert formula.details["notes"] == [
+        "Left out term x**2 because it is constant on the data."
+    ]
+
+
+def test_fewer_rows_than_terms_is_rejected():
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [1.0, 4.0, 9.0]})
+    with pytest.raises(DataError, match="Only 3 rows for 7 library terms"):
         fit(frame, "y")
 
 
@@ -138,3 +171,11 @@ def test_fit_from_a_csv_path_uses_its_metadata(tmp_path):
     assert formula.target == "y"
     assert formula.details["truth"]["terms_match"]
     assert read_csv(tmp_path / "linear.csv").truth == metadata["formula"]
+
+
+def test_truth_with_a_coefficient_beyond_floats_is_rejected():
+    frame, _ = generate("linear", n_samples=50)
+    with pytest.raises(
+        ParseError, match=r"has a coefficient of x\*\*\d+ outside the floating-point"
+    ):
+        fit(frame, "y", truth="(10*x + 1)**300")

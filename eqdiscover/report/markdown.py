@@ -1,14 +1,19 @@
 """Markdown report of one fit."""
 
-from .._io import check_writable, write_text_atomic
+from .._io import check_writable, write_texts_atomic
 from .._version import __version__
 
 __all__ = ["render_markdown", "write_markdown"]
 
 
 def _code(text):
-    """Format text as inline code, so that ``*`` and ``|`` stay literal in tables."""
-    return "`" + str(text).replace("|", "\\|") + "`"
+    """Format text as inline code, so that ``*`` and ``|`` stay literal in tables.
+
+    Text that contains a backtick, such as a quoted column name, is fenced with
+    two backticks and spaces.
+    """
+    text = str(text).replace("|", "\\|")
+    return f"`` {text} ``" if "`" in text else f"`{text}`"
 
 
 def _number(value):
@@ -27,7 +32,7 @@ def render_markdown(formula):
     sections = [
         f"# {formula.target}: formula found by eqdiscover",
         _formula_section(formula),
-        _data_section(details.get("data")),
+        _data_section(details.get("data"), details.get("notes", [])),
         _coefficient_section(formula),
         _metrics_section(details.get("metrics")),
         _truth_section(details.get("truth")),
@@ -46,7 +51,7 @@ def _formula_section(formula):
     )
 
 
-def _data_section(data):
+def _data_section(data, notes):
     if not data:
         return ""
     source = _code(data["source"]) if data.get("source") else "a table in memory"
@@ -57,7 +62,7 @@ def _data_section(data):
             f"{data['n_samples']}."
         ),
     ]
-    lines += [f"- {note}" for note in data.get("notes", [])]
+    lines += [f"- {note}" for note in notes]
     ranges = [
         [_code(column), _number(low), _number(high)]
         for column, (low, high) in data["inputs"].items()
@@ -149,4 +154,4 @@ def _settings_section(details):
 def write_markdown(formula, path, *, force=False):
     """Write the Markdown report to ``path``; an existing file needs ``force``."""
     check_writable([path], force)
-    write_text_atomic(path, render_markdown(formula))
+    write_texts_atomic({path: render_markdown(formula)})
