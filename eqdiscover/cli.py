@@ -13,6 +13,7 @@ from ._version import __version__
 from .data import GENERATORS, generate, metadata_path, read_csv, write_generated
 from .exceptions import EqdiscoverError
 from .library import DEFAULT_LIBRARY
+from .pipeline import DEFAULTS
 from .pipeline import fit as fit_formula
 from .report import render_markdown
 
@@ -174,28 +175,28 @@ def generate_command(name, rows, noise, seed, low, high, output, force):
 @click.option("--inputs", help="Comma-separated input columns [default: all others].")
 @click.option(
     "--library",
-    default="default",
+    default=DEFAULTS["library"],
     show_default=True,
     help=f"Candidate terms, such as 'const,poly:2,sin'; 'default' is "
     f"'{DEFAULT_LIBRARY}'.",
 )
 @click.option(
     "--layers",
-    default="2",
+    default=",".join(map(str, DEFAULTS["layers"])),
     show_default=True,
     callback=_parse_layers,
     help="Hidden layer sizes of the network, comma-separated.",
 )
 @click.option(
     "--alpha",
-    default=1e-3,
+    default=DEFAULTS["alpha"],
     show_default=True,
     type=click.FloatRange(min=0),
     help="L1 weight of the network, in standardized units.",
 )
 @click.option(
     "--threshold",
-    default=1e-3,
+    default=DEFAULTS["threshold"],
     show_default=True,
     type=click.FloatRange(min=0),
     help="Prune terms contributing less than this fraction of the "
@@ -203,14 +204,14 @@ def generate_command(name, rows, noise, seed, low, high, output, force):
 )
 @click.option(
     "--max-iter",
-    default=5000,
+    default=DEFAULTS["max_iter"],
     show_default=True,
     type=click.IntRange(min=1),
     help="Maximum training steps of the network.",
 )
 @click.option(
     "--seed",
-    default=0,
+    default=DEFAULTS["random_state"],
     show_default=True,
     type=click.IntRange(min=0),
     help="Seed of the network's initial weights.",

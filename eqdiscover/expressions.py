@@ -282,8 +282,9 @@ def make_symbols(columns):
     """Map each column name to a sympy symbol that is safe to print and parse back.
 
     A column whose name is a plain identifier with no meaning to Python (keyword
-    or built-in) or sympy keeps its name. Any other column gets ``x<i>``, where ``i`` is its position,
-    with leading underscores added if a kept name is already ``x<i>``.
+    or built-in) or sympy keeps its name. Any other column gets ``x<i>``, where
+    ``i`` is its position, with leading underscores added if a kept name is
+    already ``x<i>``.
 
     Examples
     --------

@@ -23,7 +23,17 @@ from .network import SparseLinearNetwork
 from .selection import contributions, select_terms
 from .statistics import Statistics
 
-__all__ = ["fit"]
+__all__ = ["DEFAULTS", "fit"]
+
+# Default settings of a fit, shared with the command line.
+DEFAULTS = {
+    "library": "default",
+    "layers": (2,),
+    "alpha": 1e-3,
+    "threshold": 1e-3,
+    "max_iter": 5000,
+    "random_state": 0,
+}
 
 logger = logging.getLogger(__name__)
 
@@ -40,12 +50,12 @@ def fit(
     target=None,
     *,
     inputs=None,
-    library="default",
-    layers=(2,),
-    alpha=1e-3,
-    threshold=1e-3,
-    max_iter=5000,
-    random_state=0,
+    library=DEFAULTS["library"],
+    layers=DEFAULTS["layers"],
+    alpha=DEFAULTS["alpha"],
+    threshold=DEFAULTS["threshold"],
+    max_iter=DEFAULTS["max_iter"],
+    random_state=DEFAULTS["random_state"],
     truth=None,
 ):
     """Find the formula of ``target`` in terms of the input columns.

@@ -125,7 +125,7 @@ class Statistics:
 
     @property
     def scale(self):
-        """Standard deviation of each column of ``[X, y]``, or 1 where it does not vary."""
+        """Standard deviation of each column of ``[X, y]``; 1 where it does not vary."""
         return np.where(self.varies, self.std, 1.0)
 
     @property

@@ -1,0 +1,39 @@
+"""The README's Python examples run and give what the README shows.
+
+The examples are the project's own documentation, run as code on purpose, in
+the way doctest runs docstring examples.
+"""
+
+import re
+
+import numpy as np
+import pytest
+
+from .conftest import REPOSITORY
+
+README = (REPOSITORY / "README.md").read_text()
+PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
+
+
+def test_readme_has_python_examples():
+    assert len(PYTHON_BLOCKS) == 2
+
+
+@pytest.mark.parametrize("block", PYTHON_BLOCKS)
+def test_readme_python_example_runs(block, monkeypatch):
+    monkeypatch.chdir(REPOSITORY)
+    namespace = {}
+    exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102
+
+
+def test_readme_api_values(monkeypatch):
+    monkeypatch.chdir(REPOSITORY)
+    namespace = {}
+    exec(compile(PYTHON_BLOCKS[0], "README.md", "exec"), namespace)  # noqa: S102
+    formula = namespace["formula"]
+    assert str(formula) == f"dist = {README.split('# dist = ')[1].splitlines()[0]}"
+    assert list(formula.coefficients) == ["speed", "speed**2"]
+    exec(compile(PYTHON_BLOCKS[1], "README.md", "exec"), namespace)  # noqa: S102
+    coef, intercept = namespace["net"].collapse()
+    np.testing.assert_allclose(coef, [5 / 9], rtol=1e-6)
+    np.testing.assert_allclose(intercept, -160 / 9, rtol=1e-6)
