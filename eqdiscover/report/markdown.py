@@ -126,7 +126,8 @@ def _truth_section(truth):
         ["term precision", f"{truth['precision']:.3g}"],
         ["term recall", f"{truth['recall']:.3g}"],
     ]
-    return "\n\n".join(["## Comparison with the truth", _table(["", ""], rows)])
+    table = _table(["comparison", "result"], rows)
+    return "\n\n".join(["## Comparison with the truth", table])
 
 
 def _settings_section(details):
