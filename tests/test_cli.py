@@ -117,7 +117,7 @@ def test_fit_with_explicit_truth_that_differs(runner, workdir):
     )
 
 
-def test_fit_without_a_constant_term_in_the_library(runner, workdir):
+def test_fit_library_without_constant(runner, workdir):
     runner.invoke(main, ["generate", "sine_square", "--rows", "300", "--seed", "1"])
     result = runner.invoke(main, ["fit", "sine_square.csv", "--library", "poly:2,sin"])
     assert result.exit_code == 0, result.output
@@ -237,7 +237,7 @@ def test_warning_goes_to_stderr(runner, workdir):
     assert result.stdout.splitlines()[0] == "y = 0"
 
 
-def test_same_file_for_two_outputs_is_rejected(runner, workdir):
+def test_shared_output_path_rejected(runner, workdir):
     runner.invoke(main, ["generate", "linear", "--rows", "50"])
     result = runner.invoke(
         main, ["fit", "linear.csv", "-o", "s.out", "--report", "s.out"]
@@ -272,7 +272,7 @@ def test_odd_column_names_print_between_backticks(runner, workdir):
     assert re.fullmatch(r"3\.0\d*\*`a\*b`", terms[1]), terms
 
 
-def test_floating_point_warnings_stay_in_the_log(runner, workdir):
+def test_numpy_warnings_stay_in_log(runner, workdir):
     rows = ["x,y"] + [f"{600 + i},{3 * (600 + i) + 1}" for i in range(100)]
     (workdir / "big.csv").write_text("\n".join(rows) + "\n")
     result = runner.invoke(main, ["fit", "big.csv", "-t", "y"])

@@ -49,7 +49,7 @@ def test_generators_are_reproducible(name):
     pd.testing.assert_frame_equal(first, second)
 
 
-def test_noise_level_is_relative_to_the_rms():
+def test_noise_relative_to_rms():
     clean, _ = generate("linear", n_samples=100_000, seed=2)
     noisy, metadata = generate("linear", n_samples=100_000, seed=2, noise=0.1)
     rms = np.sqrt(np.mean(clean["y"] ** 2))
@@ -91,7 +91,7 @@ def test_write_generated_refuses_to_overwrite(tmp_path):
     assert (tmp_path / "d.csv").exists()
 
 
-def test_read_csv_takes_target_and_truth_from_metadata(tmp_path):
+def test_read_csv_uses_metadata(tmp_path):
     frame, metadata = generate("linear", n_samples=10, seed=0)
     write_generated(frame, metadata, tmp_path / "d.csv")
     dataset = read_csv(tmp_path / "d.csv")
@@ -100,7 +100,7 @@ def test_read_csv_takes_target_and_truth_from_metadata(tmp_path):
     assert list(dataset.inputs.columns) == ["x"]
 
 
-def test_read_csv_leaves_out_r_row_names(cars_csv):
+def test_read_csv_drops_row_names(cars_csv):
     dataset = read_csv(cars_csv, target="dist")
     assert list(dataset.inputs.columns) == ["speed"]
     assert dataset.n_samples == 50
@@ -122,17 +122,17 @@ def test_row_index_columns_are_left_out(name, start):
     assert list(from_frame(frame, target="y").inputs.columns) == ["x"]
 
 
-def test_counting_column_with_another_name_is_kept():
+def test_counting_column_named_n_kept():
     frame = pd.DataFrame({"n": np.arange(5), "y": np.arange(5) * 2.0})
     assert list(from_frame(frame, target="y").inputs.columns) == ["n"]
 
 
-def test_index_name_that_does_not_count_is_kept():
+def test_noncounting_index_name_kept():
     frame = pd.DataFrame({"rownames": [3, 1, 2], "y": [1.0, 2.0, 3.0]})
     assert list(from_frame(frame, target="y").inputs.columns) == ["rownames"]
 
 
-def test_rows_with_missing_values_are_dropped_with_a_note():
+def test_missing_values_dropped_with_note():
     frame = pd.DataFrame({"x": [1.0, np.nan, 3.0, 4.0], "y": [1.0, 2.0, None, 4.0]})
     dataset = from_frame(frame, target="y")
     assert dataset.n_samples == 2
@@ -203,7 +203,7 @@ def test_generate_rejects_overflowing_range():
         generate("linear", n_samples=10, low=1e300, high=1.7e308)
 
 
-def test_constant_input_is_left_out_with_a_note():
+def test_constant_input_left_out():
     frame = pd.DataFrame(
         {"c": [0.1] * 4, "x": [1.0, 2.0, 3.0, 4.0], "y": [1.0] * 3 + [2.0]}
     )

@@ -81,7 +81,7 @@ def test_parse_formula_never_runs_code(tmp_path, text):
     assert not marker.exists()
 
 
-def test_make_symbols_keeps_plain_names_and_renames_others():
+def test_make_symbols_renames_unsafe_names():
     symbols = make_symbols(["speed", "temp (F)", "E", "lambda", "x1"])
     names = [str(s) for s in symbols.values()]
     assert names == ["speed", "_x1", "x2", "x3", "x1"]
@@ -116,19 +116,19 @@ def test_evaluate_constant_fills_the_column():
         ("1e999*x", "The number 1e999 is outside the floating-point range"),
     ],
 )
-def test_parse_formula_rejects_values_that_are_not_finite(text, message):
+def test_parse_formula_rejects_nonfinite_values(text, message):
     with pytest.raises(ParseError, match=re.escape(message)):
         parse_formula(text, SYMBOLS)
 
 
 @pytest.mark.parametrize("name", ["id", "min", "sum", "input", "N", "E", "beta"])
-def test_make_symbols_avoids_names_that_parse_expr_reads(name):
+def test_make_symbols_avoids_reserved_names(name):
     symbol = make_symbols([name])[name]
     assert str(symbol) != name
     assert sp.parse_expr(f"2*{symbol}", local_dict={}) == 2 * sp.Symbol(str(symbol))
 
 
-def test_display_name_quotes_names_that_are_not_identifiers():
+def test_display_name_quotes_non_identifiers():
     assert display_name("speed") == "speed"
     assert display_name("θ") == "θ"
     assert display_name("a*b") == "`a*b`"

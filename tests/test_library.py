@@ -31,7 +31,7 @@ def test_transform_values():
     assert_allclose(theta, expected, rtol=1e-15)
 
 
-def test_transform_accepts_arrays_with_the_fitted_names():
+def test_transform_accepts_arrays():
     library = FeatureLibrary("poly:2").fit(np.array([[1.0], [2.0]]))
     assert library.get_feature_names_out().tolist() == ["x0", "x0**2"]
     assert library.transform(np.array([[3.0]])).tolist() == [[3.0, 9.0]]
@@ -44,7 +44,7 @@ def test_repeated_items_give_each_term_once():
     assert library.get_feature_names_out().tolist() == ["x", "x**2", "x**3", "1"]
 
 
-def test_names_show_the_columns_not_the_internal_symbols():
+def test_names_show_column_names():
     frame = pd.DataFrame({"temp (F)": [1.0, 2.0]})
     library = FeatureLibrary("const,poly:2").fit(frame)
     names = library.get_feature_names_out().tolist()

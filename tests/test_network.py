@@ -38,7 +38,7 @@ def test_collapse_weights_formula():
     assert intercept == pytest.approx(0.5 * 1.0 - 1.0 * 2.0 + 0.25)
 
 
-def test_fahrenheit_to_celsius_with_one_hidden_layer():
+def test_fahrenheit_to_celsius_hidden_layer():
     fahrenheit = np.linspace(-40, 120, 200).reshape(-1, 1)
     celsius = (fahrenheit[:, 0] - 32) * 5 / 9
     with warnings.catch_warnings():

@@ -59,7 +59,7 @@ def test_sine_square_has_no_constant():
     assert len(formula.terms) == 2
 
 
-def test_cars_r2_close_to_full_least_squares(cars_csv):
+def test_cars_r2_near_full_lstsq(cars_csv):
     formula = fit(cars_csv, "dist", library="const,poly:2,sin")
     frame = pd.read_csv(cars_csv)
     speed, dist = frame["speed"].to_numpy(), frame["dist"].to_numpy()
@@ -89,7 +89,7 @@ def test_fit_details_record_network_and_settings():
     assert formula.details["metrics"]["n_samples"] == 300
 
 
-def test_high_threshold_prunes_every_term_with_a_warning():
+def test_high_threshold_warns_all_pruned():
     frame, _ = generate("linear", n_samples=200, seed=0)
     with pytest.warns(UserWarning, match=r"Pruning removed every term: the largest"):
         formula = fit(frame, "y", threshold=50.0)
@@ -146,7 +146,7 @@ def test_overflowing_named_term_is_rejected():
         fit(frame, "y", library="const,poly:1,exp")
 
 
-def test_term_constant_on_the_data_is_left_out():
+def test_constant_term_column_left_out():
     x = np.tile([-1.0, 1.0], 10)
     frame = pd.DataFrame({"x": x, "y": 3 * x})
     formula = fit(frame, "y", library="const,poly:2")
@@ -162,7 +162,7 @@ def test_fewer_rows_than_terms_is_rejected():
         fit(frame, "y")
 
 
-def test_fit_from_a_csv_path_uses_its_metadata(tmp_path):
+def test_fit_csv_path_reads_metadata(tmp_path):
     from eqdiscover.data import write_generated
 
     frame, metadata = generate("linear", n_samples=500, seed=2)
@@ -173,7 +173,7 @@ def test_fit_from_a_csv_path_uses_its_metadata(tmp_path):
     assert read_csv(tmp_path / "linear.csv").truth == metadata["formula"]
 
 
-def test_truth_with_a_coefficient_beyond_floats_is_rejected():
+def test_truth_coefficient_overflow_rejected():
     frame, _ = generate("linear", n_samples=50)
     with pytest.raises(
         ParseError, match=r"has a coefficient of x\*\*\d+ outside the floating-point"

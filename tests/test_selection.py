@@ -37,7 +37,7 @@ def test_score_charges_terms_and_complexity():
     assert score(1.0, 100, 1, 3, 1.0, 0.5) - base == pytest.approx(1.0)
 
 
-def test_search_finds_true_terms_whatever_the_ranking():
+def test_search_ignores_wrong_ranking():
     X, y = narrow_range_system()
     stats = Statistics.from_arrays(X, y)
     # A ranking that puts the true term x last still leads to it.
@@ -50,7 +50,7 @@ def test_search_finds_true_terms_whatever_the_ranking():
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_search_with_noise_prefers_the_simpler_term(seed):
+def test_noisy_search_prefers_simpler_term(seed):
     X, y = narrow_range_system(noise=0.001, seed=seed)
     selection = select_terms(
         Statistics.from_arrays(X, y), np.ones(4), [1, 1, 2, 2, 2], threshold=1e-3
@@ -86,7 +86,7 @@ def test_threshold_prunes_weak_terms_and_refits():
     assert_allclose(values, [1.0, 0.002 / 3.0], rtol=1e-2)
 
 
-def test_search_is_limited_to_the_strongest_terms():
+def test_search_limited_to_strongest_terms():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, MAX_SEARCH_TERMS + 3))
     y = X[:, 0] + X[:, -1]
