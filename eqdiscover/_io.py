@@ -8,10 +8,21 @@ from .exceptions import DataError, OutputError
 
 
 def _existing_folder(path):
+    """Return the nearest ancestor of ``path`` that exists."""
     folder = path.parent.absolute()
     while not folder.exists():
         folder = folder.parent
     return folder
+
+
+def _missing_folders(path):
+    """Return the ancestors of ``path`` that do not exist yet, deepest first."""
+    missing = []
+    folder = path.parent.absolute()
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    return missing
 
 
 def check_writable(paths, force, inputs=()):
@@ -40,6 +51,11 @@ def check_writable(paths, force, inputs=()):
                 f"Output {str(path)!r} already exists; pass --force to overwrite it."
             )
         folder = _existing_folder(path)
+        if not folder.is_dir():
+            raise DataError(
+                f"Cannot write {str(path)!r} because {str(folder)!r} is a file, "
+                f"not a folder; choose another path."
+            )
         if not os.access(folder, os.W_OK | os.X_OK):
             raise OutputError(
                 f"Cannot write {str(path)!r} because folder {str(folder)!r} is not "
@@ -48,7 +64,6 @@ def check_writable(paths, force, inputs=()):
 
 
 def _write_temporary(path, write):
-    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     # os.open applies the umask, so the file gets the usual permissions.
     handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -65,8 +80,9 @@ def write_files_atomic(writers):
     """Write several files, each through ``write(stream)``, all or none.
 
     Every file is first written under a temporary name in its own folder, and
-    only when all are complete are they renamed into place. A failure leaves
-    no new file behind, and readers never see a partial file.
+    only when all are complete are they renamed into place, so readers never
+    see a partial file. A failure while writing leaves no new file or folder
+    behind.
 
     Parameters
     ----------
@@ -74,14 +90,20 @@ def write_files_atomic(writers):
         ``writers[path](stream)`` writes the text of ``path`` to ``stream``.
     """
     written = []
+    created = []
     current = None
     try:
         for current, write in writers.items():
             current = Path(current)
+            created.extend(_missing_folders(current))
+            current.parent.mkdir(parents=True, exist_ok=True)
             written.append((_write_temporary(current, write), current))
+        # NOTE: a rename that fails after an earlier one succeeded leaves the
+        # earlier file in place. A rename within one folder fails only if the
+        # folder itself changes in the meantime.
         for temporary, current in written:
             os.replace(temporary, current)
-        written = []
+        written = created = []
     except OSError as error:
         raise OutputError(
             f"Cannot write {str(current)!r}: {error.strerror or error}; choose "
@@ -90,6 +112,9 @@ def write_files_atomic(writers):
     finally:
         for temporary, _ in written:
             temporary.unlink(missing_ok=True)
+        for folder in sorted(created, key=lambda f: len(f.parts), reverse=True):
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
 
 
 def write_texts_atomic(texts):

@@ -1,6 +1,5 @@
 """Loading tables of measurements and generating data from known formulas."""
 
-import csv
 import json
 import logging
 import math
@@ -130,9 +129,13 @@ def read_csv(path, *, target=None, inputs=None, truth=None):
 
 
 def _header(path):
-    """Return the column names of a CSV as written, before pandas renames repeats."""
-    with path.open(newline="", encoding="utf-8", errors="replace") as stream:
-        return next(csv.reader(stream), [])
+    """Return the column names of a CSV as written, before pandas renames repeats.
+
+    The header is read by pandas itself, as a data row, so blank lines and
+    quoting are handled as in the full read.
+    """
+    first_row = pd.read_csv(path, header=None, nrows=1, dtype=str, engine="c")
+    return [str(name) for name in first_row.iloc[0]] if len(first_row) else []
 
 
 def _read_metadata(path):
@@ -163,6 +166,11 @@ def from_frame(frame, *, target, inputs=None, truth=None, source=None):
     """
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"Expected a pandas DataFrame, got {type(frame).__name__}.")
+    if isinstance(frame.columns, pd.MultiIndex):
+        raise DataError(
+            "The table has several header levels; flatten its columns to one "
+            "name each, for example with frame.columns.map('_'.join)."
+        )
     frame = frame.rename(columns=str)
     _check_unique_names(frame.columns, "the table")
     if target not in frame.columns:
@@ -192,13 +200,12 @@ def from_frame(frame, *, target, inputs=None, truth=None, source=None):
     )
 
 
-def _check_unique_names(names, where):
+def _check_unique_names(names, where, fix="rename the columns so that each is unique"):
     seen = set()
     for name in names:
         if name in seen:
             raise DataError(
-                f"Column name {name!r} appears more than once in {where}; rename "
-                f"the columns so that each name is unique."
+                f"Column name {name!r} appears more than once in {where}; {fix}."
             )
         seen.add(name)
 
@@ -214,8 +221,13 @@ def _choose_inputs(frame, target, inputs, notes):
             )
         inputs = [c for c in inputs if c not in index_columns]
     else:
+        if isinstance(inputs, str):
+            raise DataError(
+                f"Inputs must be a list of column names, got the text {inputs!r}; "
+                f"write [{inputs!r}] for one column."
+            )
         inputs = [str(c) for c in inputs]
-        _check_unique_names(inputs, "the inputs")
+        _check_unique_names(inputs, "the inputs", "name each input once")
         missing = [c for c in inputs if c not in frame.columns]
         if missing:
             raise DataError(
@@ -407,9 +419,15 @@ def generate(name, *, n_samples=5000, noise=0.0, seed=0, low=None, high=None):
             f"choose a smaller range."
         )
     noise_std = noise * rms
-    target = clean + rng.normal(0.0, noise_std, n_samples) if noise > 0 else clean
+    with np.errstate(over="ignore", invalid="ignore"):
+        noisy = clean + rng.normal(0.0, noise_std, n_samples) if noise > 0 else clean
+    if not (np.isfinite(noise_std) and np.isfinite(noisy).all()):
+        raise DataError(
+            f"Noise level {noise:g} overflows for a target of root mean square "
+            f"{rms:g}; choose a smaller level."
+        )
 
-    frame = pd.DataFrame({**values, spec.target: target})
+    frame = pd.DataFrame({**values, spec.target: noisy})
     metadata = {
         "generator": name,
         "target": spec.target,

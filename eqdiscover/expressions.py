@@ -52,7 +52,8 @@ MAX_FORMULA_LENGTH = 10_000
 MAX_NESTING = 100
 MAX_LITERAL_EXPONENT = 1000
 MAX_LITERAL = sp.Rational(sys.float_info.max)
-MAX_DIGITS = 400
+MIN_LITERAL = sp.Rational(sys.float_info.min)
+MAX_DIGITS = 5000
 
 _TOKEN = re.compile(
     r"""
@@ -155,7 +156,10 @@ class _Parser:
         self.take()
         exponent = self.nested(self.unary)
         if exponent.is_Number and abs(exponent) > MAX_LITERAL_EXPONENT:
-            self.fail(f"Exponent {exponent} is larger than {MAX_LITERAL_EXPONENT}")
+            self.fail(
+                f"Exponent {exponent} is outside [-{MAX_LITERAL_EXPONENT}, "
+                f"{MAX_LITERAL_EXPONENT}]"
+            )
         if base.is_Number and exponent.is_Number and base != 0:
             digits = abs(float(exponent)) * max(
                 math.log10(abs(base.p)), math.log10(base.q)
@@ -177,7 +181,7 @@ class _Parser:
         kind, value, position = self.take()
         if kind == "number":
             number = sp.Rational(value)
-            if abs(number) > MAX_LITERAL:
+            if abs(number) > MAX_LITERAL or 0 < abs(number) < MIN_LITERAL:
                 self.fail(f"The number {value} is outside the floating-point range")
             return number
         if value == "(":
@@ -260,8 +264,13 @@ def _check_constants(expr, text):
     for part in sp.preorder_traversal(expr):
         if part.free_symbols or part.is_Number or part.is_NumberSymbol:
             continue
-        value = sp.N(part, 15)
-        if not (value.is_real and value.is_finite):
+        # Floating point, not sympy.N: exp(exp(exp(exp(5)))) overflows at
+        # once instead of running for minutes in arbitrary precision.
+        try:
+            value = float(evaluate(part, {}, 1)[0])
+        except OverflowError:
+            value = math.inf
+        if not math.isfinite(value):
             raise ParseError(
                 f"Formula {text!r} contains {part}, which is not a finite real "
                 f"number; fix the formula."
@@ -400,7 +409,10 @@ def display_name(column):
 
 
 def readable_numbers(expr, max_denominator=1000):
-    """Replace rationals with large denominators by 15-digit floats, for printing.
+    """Replace long rationals and integers by 15-digit floats, for printing.
+
+    A rational with a denominator above ``max_denominator``, or an integer of
+    more than 15 digits, becomes a float.
 
     Examples
     --------
@@ -410,6 +422,8 @@ def readable_numbers(expr, max_denominator=1000):
     5*x/9 + 0.1257
     """
     long_rationals = {
-        r: sp.Float(r, 15) for r in expr.atoms(sp.Rational) if r.q > max_denominator
+        r: sp.Float(r, 15)
+        for r in expr.atoms(sp.Rational)
+        if r.q > max_denominator or abs(r.p) >= 10**15
     }
     return expr.xreplace(long_rationals)

@@ -1,5 +1,7 @@
 """The recovered formula: expression, coefficients, predictions and JSON form."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import sympy as sp
@@ -9,6 +11,40 @@ from .exceptions import DataError
 from .expressions import display_name, evaluate
 
 __all__ = ["Formula"]
+
+
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "%": r"\%",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "_": r"\_",
+    "^": r"\^{}",
+    "~": r"\~{}",
+}
+
+
+def latex_symbol(column):
+    r"""Return a symbol that sympy prints as valid LaTeX for a column name.
+
+    Plain ASCII identifiers keep their name, so that sympy writes ``theta`` as
+    a Greek letter and ``x_1`` with a subscript. Any other name is escaped and
+    set upright in ``\text{...}``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> sp.latex(latex_symbol("theta")), sp.latex(latex_symbol("rate%"))
+    ('\\theta', '\\text{rate\\%}')
+    """
+    column = str(column)
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", column):
+        return sp.Symbol(column)
+    escaped = "".join(_LATEX_SPECIAL.get(character, character) for character in column)
+    return sp.Symbol(f"\\text{{{escaped}}}")
 
 
 class Formula:
@@ -49,8 +85,14 @@ class Formula:
 
     @property
     def expr(self):
-        """The formula as a sympy expression in the internal symbols."""
-        return sp.Add(*(sp.Float(c) * t for c, t in zip(self.coef, self.terms)))
+        """The formula as a sympy expression in the internal symbols.
+
+        Each coefficient keeps every digit of its float value, so the
+        expression's text reads back to the same floats.
+        """
+        return sp.Add(
+            *(sp.Float(repr(float(c))) * t for c, t in zip(self.coef, self.terms))
+        )
 
     @property
     def display_names(self):
@@ -63,8 +105,8 @@ class Formula:
 
     @property
     def display_expr(self):
-        """The formula written with the column names."""
-        return self.expr.xreplace(self.display_names)
+        """The formula written with the column names, to 15 significant digits."""
+        return self.expr.evalf(15).xreplace(self.display_names)
 
     @property
     def intercept(self):
@@ -104,9 +146,9 @@ class Formula:
 
     def latex(self):
         """Return the equation ``target = expression`` as LaTeX."""
-        names = {s: sp.Symbol(c) for c, s in self.symbols.items()}
-        left = sp.latex(sp.Symbol(self.target))
-        return f"{left} = {sp.latex(self.expr.xreplace(names))}"
+        names = {s: latex_symbol(c) for c, s in self.symbols.items()}
+        left = sp.latex(latex_symbol(self.target))
+        return f"{left} = {sp.latex(self.expr.evalf(15).xreplace(names))}"
 
     def __str__(self):
         return f"{display_name(self.target)} = {sp.sstr(self.display_expr)}"

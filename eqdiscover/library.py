@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import sympy as sp
 
-from .exceptions import DataError
+from .exceptions import DataError, NotFittedError
 from .expressions import display_name, evaluate, make_symbols
 
 __all__ = ["DEFAULT_LIBRARY", "FeatureLibrary", "Term", "complexity"]
@@ -99,7 +99,8 @@ def _item_terms(item, symbols, spec):
         return [_FUNCTION_ITEMS[item](symbol) for symbol in symbols]
     if item.startswith("poly:"):
         degree_text = item.removeprefix("poly:")
-        if not degree_text.isdigit() or not 1 <= int(degree_text) <= MAX_POWER:
+        valid = degree_text.isascii() and degree_text.isdigit()
+        if not valid or not 1 <= int(degree_text) <= MAX_POWER:
             raise DataError(
                 f"Invalid library item {item!r} in {spec!r}; the degree must be "
                 f"an integer from 1 to {MAX_POWER}, as in 'poly:3'."
@@ -165,6 +166,10 @@ class FeatureLibrary:
         -------
         ndarray of shape (n_samples, n_terms)
         """
+        if not hasattr(self, "terms_"):
+            raise NotFittedError(
+                "This FeatureLibrary is not fitted yet; call fit first."
+            )
         frame = _as_frame(X, self.feature_names_in_)
         values = {
             symbol: frame[column].to_numpy(dtype=float)

@@ -17,6 +17,10 @@ logger = logging.getLogger(__name__)
 _LOSS_FLOOR = 1e-12  # loss scale below which changes count as absolute, not relative
 
 
+def _is_integer(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def _soft_threshold(values, amount):
     return np.sign(values) * np.maximum(np.abs(values) - amount, 0.0)
 
@@ -89,9 +93,10 @@ class SparseLinearNetwork:
     ``c_0`` the output of the biases. The loss depends on the data only through
     :class:`~eqdiscover.statistics.Statistics`, so one training step costs
     ``O(n_features**2)`` whatever the number of rows. Training is proximal
-    gradient descent: a gradient step on the squared error with a step size
-    found by backtracking, then soft-thresholding of every weight, which sets
-    weights exactly to zero.
+    gradient descent with Nesterov momentum, restarted whenever the loss would
+    rise: a gradient step on the squared error with a step size found by
+    backtracking, then soft-thresholding of every weight, which sets weights
+    exactly to zero.
 
     Parameters
     ----------
@@ -192,26 +197,34 @@ class SparseLinearNetwork:
         if sizes is None:
             sizes = [n_features, 2, 1]
         sizes = list(sizes)
-        valid = len(sizes) >= 2 and all(
-            isinstance(s, numbers.Integral) and s >= 1 for s in sizes
-        )
+        valid = len(sizes) >= 2 and all(_is_integer(s) and s >= 1 for s in sizes)
         if not valid or sizes[-1] != 1 or sizes[0] != n_features:
             raise ValueError(
                 f"layer_sizes of SparseLinearNetwork must be positive integers "
                 f"[{n_features}, ..., 1] for {n_features} features, got "
                 f"{self.layer_sizes}."
             )
-        checks = [
-            ("alpha", self.alpha, 0.0, np.inf),
-            ("tol", self.tol, 0.0, np.inf),
-            ("max_iter", self.max_iter, 1, np.inf),
-        ]
-        for name, value, low, high in checks:
-            if not isinstance(value, numbers.Real) or not low <= value < high:
+        for name in ("alpha", "tol"):
+            value = getattr(self, name)
+            valid = isinstance(value, numbers.Real) and not isinstance(value, bool)
+            if not valid or not 0.0 <= value < np.inf:
                 raise ValueError(
-                    f"{name} of SparseLinearNetwork must be a number >= {low}, "
+                    f"{name} of SparseLinearNetwork must be a number >= 0.0, "
                     f"got {value!r}."
                 )
+        if not _is_integer(self.max_iter) or self.max_iter < 1:
+            raise ValueError(
+                f"max_iter of SparseLinearNetwork must be an integer >= 1, got "
+                f"{self.max_iter!r}."
+            )
+        seed = self.random_state
+        if not (seed is None or isinstance(seed, np.random.Generator)) and (
+            not _is_integer(seed) or seed < 0
+        ):
+            raise ValueError(
+                f"random_state of SparseLinearNetwork must be None, a "
+                f"non-negative integer or a numpy Generator, got {seed!r}."
+            )
         return sizes
 
     def _store_scaling(self, stats):

@@ -145,7 +145,7 @@ def fit(
             threshold=threshold,
             allow_constant=has_constant,
         )
-    if selection.pruned and not selection.chosen.columns:
+    if selection.pruned and not any(selection.chosen.columns):
         _warn_all_pruned(stats, selection, column_terms, feature_library, threshold)
 
     chosen = selection.chosen
@@ -203,6 +203,11 @@ def _train_network(stats, settings):
         warnings.simplefilter("always", ConvergenceWarning)
         network.fit_statistics(stats)
     stops = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    for other in caught:
+        if not issubclass(other.category, ConvergenceWarning):
+            warnings.warn_explicit(
+                other.message, other.category, other.filename, other.lineno
+            )
     if stops:
         # The subset search refits by least squares, so an unconverged network
         # only weakens the ranking of the terms.
@@ -279,12 +284,14 @@ def _input_ranges(term, feature_library, dataset):
 def _warn_all_pruned(stats, selection, column_terms, feature_library, threshold):
     best = selection.candidates[0]
     values = contributions(stats, best)
+    values = np.where(np.asarray(best.columns) == 0, -np.inf, values)
     largest = int(np.argmax(values))
     name = feature_library.display(column_terms[best.columns[largest]])
     warnings.warn(
-        f"Pruning removed every term: the largest contribution, of {name}, is "
-        f"{values[largest]:.3g} of the target's standard deviation, below the "
-        f"threshold {threshold:g}; a threshold below {values[largest]:.3g} keeps it.",
+        f"Pruning removed every term that varies: the largest contribution, of "
+        f"{name}, is {values[largest]:.3g} of the target's standard deviation, "
+        f"below the threshold {threshold:g}. A threshold below "
+        f"{values[largest]:.3g} keeps it.",
         UserWarning,
         stacklevel=3,
     )
@@ -314,7 +321,7 @@ def _check_settings(**settings):
         )
     layers = settings["layers"]
     if not isinstance(layers, (list, tuple)) or not all(
-        isinstance(size, numbers.Integral) and size >= 1 for size in layers
+        _is_integer(size) and size >= 1 for size in layers
     ):
         raise DataError(
             f"Invalid hidden layer sizes {layers!r}; give a list of positive "
@@ -324,15 +331,12 @@ def _check_settings(**settings):
         value = settings[name]
         if not _is_real(value) or not np.isfinite(value) or value < 0:
             raise DataError(f"Invalid {name} {value!r}; give a number >= 0.")
-    if (
-        not isinstance(settings["max_iter"], numbers.Integral)
-        or settings["max_iter"] < 1
-    ):
+    if not _is_integer(settings["max_iter"]) or settings["max_iter"] < 1:
         raise DataError(
             f"Invalid max_iter {settings['max_iter']!r}; give a positive integer."
         )
     seed = settings["random_state"]
-    if seed is not None and (not isinstance(seed, numbers.Integral) or seed < 0):
+    if seed is not None and (not _is_integer(seed) or seed < 0):
         raise DataError(
             f"Invalid random_state {seed!r}; give a non-negative integer or None."
         )
@@ -346,6 +350,10 @@ def _check_settings(**settings):
 
 def _is_real(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _is_integer(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _check_target_varies(y, dataset):
@@ -375,11 +383,15 @@ def _data_summary(dataset):
 def _metrics(formula, dataset):
     y = dataset.target.to_numpy(dtype=float)
     residual = y - formula.predict(dataset.inputs)
-    rss = float(residual @ residual)
-    tss = float(np.sum((y - y.mean()) ** 2))
+    # Dividing by the largest |y| keeps the squares in range for y near 1e200
+    # or 1e-200.
+    unit = float(np.max(np.abs(y)))
+    scaled_residual, scaled_y = residual / unit, y / unit
+    rss = float(scaled_residual @ scaled_residual)
+    tss = float(np.sum((scaled_y - scaled_y.mean()) ** 2))
     return {
         "r2": 1.0 - rss / tss,
-        "rmse": float(np.sqrt(rss / len(y))),
+        "rmse": float(np.sqrt(rss / len(y))) * unit,
         "max_abs_error": float(np.max(np.abs(residual))),
         "n_samples": len(y),
     }

@@ -10,17 +10,20 @@ scored. In a library of up to that many terms the search is exhaustive.
 The score is the Bayesian information criterion plus a cost per unit of term
 complexity::
 
-    n * log(max(rss / n, floor**2)) + k * log(n) + complexity_cost * complexity
+    n * log(max(rss / sum(y**2), RELATIVE_FLOOR**2)) + k * log(n)
+        + complexity_cost * complexity
 
-The floor, ``RELATIVE_FLOOR`` times the root mean square of the target, stops
-rounding-level residuals of noise-free data from making extra terms look
-free. The complexity cost decides between subsets that fit equally well, such
-as x and sin(x) on a narrow range.
+which differs from the usual ``n * log(rss / n) + k * log(n)`` by a constant
+for a given data set. The floor, a residual of ``RELATIVE_FLOOR`` times the
+root mean square of the target, stops rounding-level residuals of noise-free
+data from making extra terms look free. The complexity cost decides between
+subsets that fit equally well, such as x and sin(x) on a narrow range.
 
-Last, terms of the chosen subset whose contribution (coefficient times the
-term's standard deviation, over the target's standard deviation; for the
-constant, its value over the target's standard deviation) is below
-``threshold`` are pruned, and the rest are refitted.
+Last, non-constant terms of the chosen subset whose contribution (coefficient
+times the term's standard deviation, over the target's standard deviation) is
+below ``threshold`` are pruned, and the rest are refitted. The constant adds
+nothing to the spread of the target, so only the score decides whether it
+stays.
 """
 
 import itertools
@@ -49,8 +52,8 @@ class Candidate:
         Columns of ``[1, X]`` in the statistics: 0 is the constant.
     coef : ndarray
         Least-squares coefficients of those columns, in the same order.
-    rss : float
-        Residual sum of squares on the training rows.
+    relative_rss : float
+        Residual sum of squares on the training rows over ``sum(y**2)``.
     complexity : int
         Sum of the complexities of the terms.
     score : float
@@ -59,7 +62,7 @@ class Candidate:
 
     columns: tuple
     coef: np.ndarray
-    rss: float
+    relative_rss: float
     complexity: int
     score: float
 
@@ -86,10 +89,9 @@ class Selection:
     pruned: tuple
 
 
-def score(rss, n_samples, n_terms, complexity, rms_y, complexity_cost):
+def score(relative_rss, n_samples, n_terms, complexity, complexity_cost):
     """Return the information criterion of one refitted subset."""
-    floor = (RELATIVE_FLOOR * rms_y) ** 2
-    variance = max(rss / n_samples, floor, np.finfo(float).tiny)
+    variance = max(relative_rss, RELATIVE_FLOOR**2)
     return (
         n_samples * math.log(variance)
         + n_terms * math.log(n_samples)
@@ -117,8 +119,8 @@ def select_terms(
     complexities : sequence of int
         Complexity of the constant, then of each column of ``X``.
     threshold : float
-        Terms of the best subset contributing less than this, relative to
-        the target's standard deviation, are pruned.
+        Non-constant terms of the best subset contributing less than this,
+        relative to the target's standard deviation, are pruned.
     allow_constant : bool, default=True
         Whether subsets may include the constant.
     complexity_cost : float, default=0.5
@@ -158,7 +160,7 @@ def select_terms(
         weak = [
             column
             for column, value in zip(chosen.columns, contributions(stats, chosen))
-            if value < threshold
+            if column != 0 and value < threshold
         ]
         if not weak:
             break
@@ -171,18 +173,15 @@ def contributions(stats, candidate):
     """Return each term's contribution relative to the target's spread.
 
     A term's contribution is its coefficient times the term's standard
-    deviation; the constant's is its value. Both are divided by the target's
-    standard deviation.
+    deviation, divided by the target's standard deviation. The constant's is 0.
     """
     std = stats.std
-    spread = np.concatenate([[1.0], std[:-1]])[list(candidate.columns)]
+    spread = np.concatenate([[0.0], std[:-1]])[list(candidate.columns)]
     return np.abs(candidate.coef) * spread / std[-1]
 
 
 def _refit(stats, columns, complexities, complexity_cost):
-    coef, rss = stats.lstsq(columns)
+    coef, relative_rss = stats.lstsq(columns)
     total = int(sum(complexities[c] for c in columns))
-    value = score(
-        rss, stats.n_samples, len(columns), total, stats.rms_y, complexity_cost
-    )
-    return Candidate(tuple(columns), coef, rss, total, value)
+    value = score(relative_rss, stats.n_samples, len(columns), total, complexity_cost)
+    return Candidate(tuple(columns), coef, relative_rss, total, value)

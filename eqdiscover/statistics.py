@@ -10,6 +10,10 @@ is built chunk by chunk and merged across chunks.
 The first column of ones also centres the data: the block ``R[1:, 1:]`` is the
 factor of the column-centred ``[X, y]``, computed without the cancellation that
 subtracting means from a Gram matrix would suffer.
+
+Each column is divided by a power of two near its largest magnitude before
+the factorization, which is exact and keeps columns such as ``exp(x)`` near
+``1e300`` or ``x`` near ``1e-200`` from overflowing or underflowing.
 """
 
 import numpy as np
@@ -35,63 +39,103 @@ def _triangular_factor(matrix):
     return r * signs[:, None]
 
 
+def _power_of_two_scale(columns):
+    """Return the power of two at or below the largest magnitude of each column.
+
+    Columns of zeros get 1. Dividing by the result is exact and leaves each
+    column's largest magnitude in [1, 2).
+    """
+    largest = np.abs(columns).max(axis=0)
+    exponents = np.frexp(np.where(largest > 0, largest, 1.0))[1]
+    return np.ldexp(1.0, exponents - 1)
+
+
 class Statistics:
     """QR statistics of ``[1, X, y]``.
 
     Parameters
     ----------
     r : ndarray of shape (n_features + 2, n_features + 2)
-        Upper triangular factor of ``[1, X, y]``.
+        Upper triangular factor of ``[1, X, y] / column_divisors``.
     n_samples : int
         Number of rows the factor summarizes.
+    column_divisors : ndarray of shape (n_features + 2,), optional
+        Divisor of each column of ``[1, X, y]`` before the factorization.
+        Ones by default.
 
     Examples
     --------
     >>> import numpy as np
     >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
     >>> stats = Statistics.from_arrays(X, 2 * X[:, 0] + 1)
-    >>> coef, rss = stats.lstsq([0, 1])
-    >>> np.round(coef, 12).tolist(), bool(rss < 1e-20)
+    >>> coef, relative_rss = stats.lstsq([0, 1])
+    >>> np.round(coef, 12).tolist(), bool(relative_rss < 1e-20)
     ([1.0, 2.0], True)
     """
 
-    def __init__(self, r, n_samples):
+    def __init__(self, r, n_samples, column_divisors=None):
         self.r = np.asarray(r, dtype=float)
         self.n_samples = int(n_samples)
+        self.column_divisors = (
+            np.ones(self.r.shape[1])
+            if column_divisors is None
+            else np.asarray(column_divisors, dtype=float)
+        )
 
     @classmethod
     def from_arrays(cls, X, y, chunk_rows=DEFAULT_CHUNK_ROWS):
         """Build the statistics of ``X`` and ``y``, ``chunk_rows`` rows at a time."""
         X = np.asarray(X, dtype=float)
         y = np.asarray(y, dtype=float)
+        if X.ndim != 2 or y.shape != (len(X),):
+            raise DataError(
+                f"X of shape {X.shape} and y of shape {y.shape} do not match; give "
+                f"a 2-D X and one value of y per row."
+            )
+        if len(y) == 0:
+            raise DataError("No rows to fit; give a table with at least one row.")
+        divisors = np.concatenate([[1.0], _power_of_two_scale(np.column_stack([X, y]))])
         stats = None
         for start in range(0, len(y), chunk_rows):
             stop = start + chunk_rows
-            chunk = cls.from_chunk(X[start:stop], y[start:stop])
+            chunk = cls.from_chunk(X[start:stop], y[start:stop], divisors)
             stats = chunk if stats is None else stats.merge(chunk)
-        if stats is None:
-            raise DataError("No rows to fit; give a table with at least one row.")
         return stats
 
     @classmethod
-    def from_chunk(cls, X, y):
+    def from_chunk(cls, X, y, column_divisors=None):
         """Build the statistics of one chunk of rows held in memory."""
         n_samples = len(y)
         augmented = np.column_stack([np.ones(n_samples), X, y])
+        if column_divisors is not None:
+            augmented = augmented / column_divisors
         if n_samples < augmented.shape[1]:
             # Pad with zero rows so that R is square; zero rows change no norm.
             padding = np.zeros((augmented.shape[1] - n_samples, augmented.shape[1]))
             augmented = np.vstack([augmented, padding])
-        return cls(_triangular_factor(augmented), n_samples)
+        r = _triangular_factor(augmented)
+        if not np.isfinite(r).all():
+            raise DataError(
+                "The library matrix is too large to factor in floating point; "
+                "rescale the inputs or leave out the largest terms."
+            )
+        return cls(r, n_samples, column_divisors)
 
     def merge(self, other):
         """Return the statistics of the rows of ``self`` and ``other`` together."""
-        if self.r.shape != other.r.shape:
+        if self.r.shape != other.r.shape or not np.array_equal(
+            self.column_divisors, other.column_divisors
+        ):
             raise ValueError(
-                f"Cannot merge statistics of shapes {self.r.shape} and {other.r.shape}."
+                f"Cannot merge statistics of shapes {self.r.shape} and "
+                f"{other.r.shape} or with other column scales."
             )
         stacked = np.vstack([self.r, other.r])
-        return Statistics(_triangular_factor(stacked), self.n_samples + other.n_samples)
+        return Statistics(
+            _triangular_factor(stacked),
+            self.n_samples + other.n_samples,
+            self.column_divisors,
+        )
 
     @property
     def n_features(self):
@@ -100,17 +144,16 @@ class Statistics:
     @property
     def mean(self):
         """Column means of ``[X, y]``."""
-        return self.r[0, 1:] / self.r[0, 0]
-
-    @property
-    def centered_r(self):
-        """Triangular factor of the column-centred ``[X, y]``."""
-        return self.r[1:, 1:]
+        return self.r[0, 1:] / self.r[0, 0] * self.column_divisors[1:]
 
     @property
     def std(self):
         """Population standard deviations of the columns of ``[X, y]``."""
-        return _column_norms(self.centered_r) / np.sqrt(self.n_samples)
+        return self._scaled_std * self.column_divisors[1:]
+
+    @property
+    def _scaled_std(self):
+        return _column_norms(self.r[1:, 1:]) / np.sqrt(self.n_samples)
 
     @property
     def varies(self):
@@ -121,17 +164,12 @@ class Statistics:
         square count as none.
         """
         rms = _column_norms(self.r[:, 1:]) / np.sqrt(self.n_samples)
-        return self.std > 1e-12 * rms
+        return self._scaled_std > 1e-12 * rms
 
     @property
     def scale(self):
         """Standard deviation of each column of ``[X, y]``; 1 where it does not vary."""
         return np.where(self.varies, self.std, 1.0)
-
-    @property
-    def rms_y(self):
-        """Root mean square of the target."""
-        return _column_norms(self.r[:, -1:])[0] / np.sqrt(self.n_samples)
 
     def standardized_gram(self):
         """Return the Gram statistics of the standardized columns.
@@ -148,7 +186,8 @@ class Statistics:
             ``t @ t / n_samples``: 1, or 0 for a constant target.
         """
         varies = self.varies
-        scaled = np.where(varies, self.centered_r / self.scale, 0.0)
+        spread = np.where(varies, self._scaled_std, 1.0)
+        scaled = np.where(varies, self.r[1:, 1:] / spread, 0.0)
         full = scaled.T @ scaled / self.n_samples
         return full[:-1, :-1], full[:-1, -1], float(full[-1, -1])
 
@@ -164,14 +203,18 @@ class Statistics:
         Returns
         -------
         coef : ndarray of shape (len(columns),)
-        rss : float
-            Residual sum of squares.
+            Coefficients in the units of the data.
+        relative_rss : float
+            Residual sum of squares divided by ``sum(y**2)``, which stays in
+            range whatever the scale of ``y``.
         """
         columns = list(columns)
         k = len(columns)
+        y_norm_squared = np.sum(self.r[:, -1] ** 2)
         if k == 0:
-            return np.empty(0), float(np.sum(self.r[:, -1] ** 2))
+            return np.empty(0), 1.0 if y_norm_squared > 0 else 0.0
         sub = _triangular_factor(self.r[:, columns + [self.r.shape[1] - 1]])
         coef, *_ = np.linalg.lstsq(sub[:k, :k], sub[:k, k], rcond=None)
-        rss = float(np.sum((sub[:k, :k] @ coef - sub[:k, k]) ** 2) + sub[k, k] ** 2)
-        return coef, rss
+        rss = np.sum((sub[:k, :k] @ coef - sub[:k, k]) ** 2) + sub[k, k] ** 2
+        coef = coef * self.column_divisors[-1] / self.column_divisors[columns]
+        return coef, float(rss / y_norm_squared) if y_norm_squared > 0 else 0.0

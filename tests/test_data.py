@@ -234,3 +234,22 @@ def test_repeated_names_are_rejected(tmp_path):
 def test_folder_is_not_a_csv(tmp_path):
     with pytest.raises(DataError, match="is a folder; give the path of a CSV file"):
         read_csv(tmp_path, target="y")
+
+
+def test_repeated_names_after_blank_line_are_rejected(tmp_path):
+    path = tmp_path / "blank.csv"
+    path.write_text("\nx,x,y\n1,2,3\n4,5,6\n")
+    with pytest.raises(DataError, match="Column name 'x' appears more than once"):
+        read_csv(path, target="y")
+
+
+def test_several_header_levels_are_rejected():
+    columns = pd.MultiIndex.from_tuples([("a", "x"), ("a", "y")])
+    frame = pd.DataFrame([[1.0, 2.0], [3.0, 4.0]], columns=columns)
+    with pytest.raises(DataError, match="several header levels"):
+        from_frame(frame, target="y")
+
+
+def test_generate_rejects_overflowing_noise():
+    with pytest.raises(DataError, match="Noise level 1e\\+308 overflows"):
+        generate("fahrenheit_celsius", n_samples=10, high=100, noise=1e308)

@@ -6,7 +6,13 @@ import sympy as sp
 from numpy.testing import assert_allclose
 
 from eqdiscover.exceptions import ParseError
-from eqdiscover.expressions import display_name, evaluate, make_symbols, parse_formula
+from eqdiscover.expressions import (
+    display_name,
+    evaluate,
+    make_symbols,
+    parse_formula,
+    readable_numbers,
+)
 
 x, y = sp.symbols("x y")
 SYMBOLS = {"x": x, "y": y}
@@ -54,7 +60,7 @@ def test_parse_formula_backtick_names():
         ("x.real", "Invalid character '.'"),
         ("lambda: 1", "Invalid character ':'"),
         ("lambda + 1", "Unknown name 'lambda'"),
-        ("2**100000", "Exponent 100000 is larger"),
+        ("2**100000", "Exponent 100000 is outside [-1000, 1000]"),
         ("", "Formula is empty"),
         ("-" * 200 + "x", "Nesting deeper than 100"),
         ("(" * 150 + "x" + ")" * 150, "Nesting deeper than 100"),
@@ -134,3 +140,8 @@ def test_display_name_quotes_non_identifiers():
     assert display_name("a*b") == "`a*b`"
     assert display_name("lambda") == "`lambda`"
     assert display_name(0) == "`0`"
+
+
+def test_readable_numbers_shortens_long_integers():
+    expr = readable_numbers(sp.Integer(10) ** 300 * x + sp.Rational(5, 9))
+    assert sp.sstr(expr) == "1.0e+300*x + 5/9"

@@ -57,3 +57,18 @@ def test_to_dict_expression_parses_back(formula):
 def test_formula_without_constant_has_zero_intercept():
     x = sp.Symbol("x")
     assert Formula("y", [x], [2.0], {"x": x}).intercept == 0.0
+
+
+def test_latex_escapes_column_names():
+    x0, x1 = sp.Symbol("x0"), sp.Symbol("x1")
+    formula = Formula("y%", [x0, x1], [2.0, 3.0], {"rate%": x0, "theta": x1})
+    assert formula.latex() == r"\text{y\%} = 2.0 \text{rate\%} + 3.0 \theta"
+
+
+def test_expression_text_keeps_every_digit():
+    x = sp.Symbol("x")
+    coefficient = 0.5555555555555542
+    formula = Formula("y", [x], [coefficient], {"x": x})
+    parsed = sp.parse_expr(formula.to_dict()["expression"], local_dict={"x": x})
+    assert float(parsed.coeff(x)) == coefficient
+    assert str(formula) == "y = 0.555555555555554*x"

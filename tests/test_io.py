@@ -65,3 +65,19 @@ def test_check_writable_rejects(tmp_path, monkeypatch, outputs, inputs, message)
 def test_check_writable_allows_overwrite_with_force(tmp_path):
     (tmp_path / "existing.txt").write_text("keep")
     check_writable([tmp_path / "existing.txt"], force=True)
+
+
+def test_failed_write_removes_new_folders(tmp_path):
+    def fail(stream):
+        raise OSError(28, "No space left on device")
+
+    target = tmp_path / "new" / "deeper" / "a.json"
+    with pytest.raises(OutputError, match="No space left on device"):
+        write_files_atomic({target: fail})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_writable_rejects_a_file_as_folder(tmp_path):
+    (tmp_path / "data.csv").write_text("x\n")
+    with pytest.raises(DataError, match="is a file, not a folder"):
+        check_writable([tmp_path / "data.csv" / "out.json"], force=False)

@@ -4,7 +4,7 @@ import pytest
 import sympy as sp
 from numpy.testing import assert_allclose
 
-from eqdiscover.exceptions import DataError
+from eqdiscover.exceptions import DataError, NotFittedError
 from eqdiscover.library import DEFAULT_LIBRARY, FeatureLibrary, complexity
 
 
@@ -76,3 +76,24 @@ def test_complexity_orders_terms():
     x = sp.Symbol("x")
     assert complexity(x) < complexity(sp.sin(x)) < complexity(x**3)
     assert complexity(x**2) == complexity(sp.sin(x)) == 2
+
+
+def test_default_combines_with_other_items():
+    library = FeatureLibrary("default,poly:5").fit(pd.DataFrame({"x": [1.0]}))
+    names = library.get_feature_names_out().tolist()
+    assert names[-2:] == ["x**4", "x**5"]
+    assert len(names) == 9
+    origin = {library.display(t.expr): t.from_default for t in library.terms_}
+    assert origin["sin(x)"] is True
+    assert origin["x"] is False
+    assert origin["x**5"] is False
+
+
+def test_degree_must_be_ascii_digits():
+    with pytest.raises(DataError, match="Invalid library item 'poly:²'"):
+        FeatureLibrary("poly:²").fit(pd.DataFrame({"x": [1.0]}))
+
+
+def test_transform_before_fit_raises():
+    with pytest.raises(NotFittedError, match="FeatureLibrary is not fitted yet"):
+        FeatureLibrary().transform(pd.DataFrame({"x": [1.0]}))

@@ -97,11 +97,15 @@ def test_convergence_warning_gives_the_numbers():
     "kwargs, message",
     [
         ({"layer_sizes": [2, 1]}, r"layer_sizes .* \[3, \.\.\., 1\] for 3 features"),
-        ({"layer_sizes": [3, 2]}, "layer_sizes"),
-        ({"layer_sizes": [3, 0, 1]}, "layer_sizes"),
+        ({"layer_sizes": [3, 2]}, r"layer_sizes .* got \[3, 2\]"),
+        ({"layer_sizes": [3, 0, 1]}, r"layer_sizes .* got \[3, 0, 1\]"),
+        ({"layer_sizes": [3, True, 1]}, r"layer_sizes .* got \[3, True, 1\]"),
         ({"alpha": -1.0}, "alpha of SparseLinearNetwork must be a number >= 0.0"),
-        ({"max_iter": 0}, "max_iter of SparseLinearNetwork must be a number >= 1"),
-        ({"tol": "small"}, "tol of SparseLinearNetwork"),
+        ({"max_iter": 0}, "max_iter of SparseLinearNetwork must be an integer >= 1"),
+        ({"max_iter": 2.5}, "max_iter of SparseLinearNetwork must be an integer"),
+        ({"max_iter": True}, "max_iter of SparseLinearNetwork must be an integer"),
+        ({"tol": "small"}, "tol of SparseLinearNetwork must be a number >= 0.0"),
+        ({"random_state": -1}, "random_state of SparseLinearNetwork must be None"),
     ],
 )
 def test_invalid_parameters(kwargs, message):

@@ -91,9 +91,10 @@ def test_fit_details_record_network_and_settings():
 
 def test_high_threshold_warns_all_pruned():
     frame, _ = generate("linear", n_samples=200, seed=0)
-    with pytest.warns(UserWarning, match=r"Pruning removed every term: the largest"):
+    message = r"Pruning removed every term that varies: the largest contribution, of x,"
+    with pytest.warns(UserWarning, match=message):
         formula = fit(frame, "y", threshold=50.0)
-    assert formula.terms == []
+    assert formula.terms == [1]
 
 
 def test_fit_rejects_bad_truth_before_training():
@@ -179,3 +180,68 @@ def test_truth_coefficient_overflow_rejected():
         ParseError, match=r"has a coefficient of x\*\*\d+ outside the floating-point"
     ):
         fit(frame, "y", truth="(10*x + 1)**300")
+
+
+@pytest.mark.parametrize(
+    "x_low, x_high, slope, intercept",
+    [
+        (0.0, 5000.0, 2.0, 1.0),  # the constant is tiny beside the spread of y
+        (1.0, 2.0, 1e200, 3e199),  # squares of y overflow
+        (1e-160, 2e-160, 2.0, 0.0),  # squares of x underflow
+        (1e-200, 2e-200, 3.0, 1e-200),  # squares of y underflow
+    ],
+)
+def test_linear_law_at_extreme_scales(x_low, x_high, slope, intercept):
+    x = np.random.default_rng(0).uniform(x_low, x_high, 500)
+    frame = pd.DataFrame({"x": x, "y": slope * x + intercept})
+    truth = f"{slope!r}*x + {intercept!r}" if intercept else f"{slope!r}*x"
+    formula = fit(frame, "y", library="const,poly:2,sin", truth=truth)
+    assert formula.details["truth"]["terms_match"], str(formula)
+    assert_allclose(formula.coefficients["x"], slope, rtol=1e-9)
+    assert_allclose(formula.intercept, intercept, rtol=1e-6)
+    assert formula.details["metrics"]["r2"] == pytest.approx(1.0, abs=1e-12)
+
+
+def test_huge_finite_term_does_not_break_the_factorization():
+    x = np.linspace(705.0, 709.7, 200)
+    frame = pd.DataFrame({"x": x, "y": 2.0 * x + 1.0})
+    formula = fit(frame, "y")
+    assert "exp(x)" in formula.details["library"]["terms"]
+    assert_allclose(formula.coefficients["x"], 2.0, rtol=1e-9)
+
+
+def test_constant_column_keeps_the_intercept():
+    x = np.linspace(-1, 1, 200)
+    frame = pd.DataFrame({"x": x, "c": 0.1, "y": 2 * x + 1})
+    formula = fit(frame, "y")
+    assert formula.details["notes"] == [
+        "Left out column 'c' because it is constant (0.1)."
+    ]
+    assert_allclose(formula.coefficients["x"], 2.0, rtol=1e-12)
+    assert_allclose(formula.intercept, 1.0, rtol=1e-12)
+
+
+def test_truth_with_runaway_constant_is_rejected_quickly():
+    frame, _ = generate("linear", n_samples=50)
+    with pytest.raises(ParseError, match="which is not a finite real number"):
+        fit(frame, "y", truth="exp(exp(exp(exp(5))))*x")
+
+
+def test_inputs_as_plain_text_are_rejected():
+    frame, _ = generate("linear", n_samples=50)
+    with pytest.raises(DataError, match="Inputs must be a list of column names"):
+        fit(frame, "y", inputs="x")
+
+
+def test_training_warnings_other_than_convergence_pass_through(monkeypatch):
+    from eqdiscover import network
+
+    def warn_and_train(self, stats):
+        warnings.warn("from training", RuntimeWarning, stacklevel=1)
+        return original(self, stats)
+
+    original = network.SparseLinearNetwork.fit_statistics
+    monkeypatch.setattr(network.SparseLinearNetwork, "fit_statistics", warn_and_train)
+    frame, _ = generate("linear", n_samples=100)
+    with pytest.warns(RuntimeWarning, match="from training"):
+        fit(frame, "y")

@@ -25,16 +25,17 @@ def narrow_range_system(noise=0.0, seed=0):
 
 
 def test_score_floor_makes_rounding_residuals_equal():
-    rms = 10.0
-    exact = score(0.0, 100, 2, 2, rms, 0.5)
-    rounding = score(100 * (0.1 * RELATIVE_FLOOR * rms) ** 2, 100, 2, 2, rms, 0.5)
+    exact = score(0.0, 100, 2, 2, 0.5)
+    rounding = score((0.1 * RELATIVE_FLOOR) ** 2, 100, 2, 2, 0.5)
+    above_floor = score((10 * RELATIVE_FLOOR) ** 2, 100, 2, 2, 0.5)
     assert exact == rounding
+    assert above_floor - exact == pytest.approx(100 * np.log(100))
 
 
 def test_score_charges_terms_and_complexity():
-    base = score(1.0, 100, 1, 1, 1.0, 0.5)
-    assert score(1.0, 100, 2, 1, 1.0, 0.5) - base == pytest.approx(np.log(100))
-    assert score(1.0, 100, 1, 3, 1.0, 0.5) - base == pytest.approx(1.0)
+    base = score(0.5, 100, 1, 1, 0.5)
+    assert score(0.5, 100, 2, 1, 0.5) - base == pytest.approx(np.log(100))
+    assert score(0.5, 100, 1, 3, 0.5) - base == pytest.approx(1.0)
 
 
 def test_search_ignores_wrong_ranking():

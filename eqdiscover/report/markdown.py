@@ -127,7 +127,7 @@ def _truth_section(truth):
         ["term recall", f"{truth['recall']:.3g}"],
     ]
     table = _table(["comparison", "result"], rows)
-    return "\n\n".join(["## Comparison with the truth", table])
+    return f"## Comparison with the truth\n\n{table}"
 
 
 def _settings_section(details):
