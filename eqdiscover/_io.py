@@ -77,7 +77,7 @@ def _write_temporary(path, write):
 
 
 def write_files_atomic(writers):
-    """Write several files, each through ``write(stream)``, all or none.
+    """Write several files together, each through ``write(stream)``.
 
     Every file is first written under a temporary name in its own folder, and
     only when all are complete are they renamed into place, so readers never
@@ -118,7 +118,7 @@ def write_files_atomic(writers):
 
 
 def write_texts_atomic(texts):
-    """Write each ``texts[path]`` to ``path``, all or none."""
+    """Write each ``texts[path]`` to ``path``, as :func:`write_files_atomic` does."""
     writers = {
         path: (lambda stream, text=text: stream.write(text))
         for path, text in texts.items()

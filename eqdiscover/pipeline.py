@@ -238,8 +238,9 @@ def _usable_terms(feature_library, theta, dataset, notes):
     """Return the library terms to fit, leaving out ones the data cannot support.
 
     A term that came from ``default`` and is not finite on the data is left out
-    with a note; one named by the user raises DataError. A non-constant term
-    that is constant on the data duplicates the constant and is left out.
+    with a note. Such a term named by the user raises DataError instead. A
+    non-constant term that is constant on the data duplicates the constant and
+    is left out.
     """
     usable = []
     for i, term in enumerate(feature_library.terms_):
