@@ -5,18 +5,24 @@ standardized units. A linear network walks a lasso path, and the lasso picks
 wrong terms when the columns are collinear. So the ranking only chooses where
 to look. Every subset of the ``MAX_SEARCH_TERMS`` strongest terms, with and
 without the constant, is refitted by least squares from the QR statistics and
-scored. In a library of up to that many terms the search is exhaustive.
+scored. In a library of up to that many terms the search is exhaustive. In a
+larger one, the best subset is then refined step by step: any term of the
+whole library is added, or any chosen term dropped, while that lowers the
+score. This recovers a true term that the L1 penalty set to zero.
 
 The score is the Bayesian information criterion plus a cost per unit of term
 complexity::
 
-    n * log(max(rss / sum(y**2), RELATIVE_FLOOR**2)) + k * log(n)
+    n * log(max(rss / sum(y**2), floor**2)) + k * log(n)
         + complexity_cost * complexity
 
 which differs from the usual ``n * log(rss / n) + k * log(n)`` by a constant
-for a given data set. The floor, a residual of ``RELATIVE_FLOOR`` times the
-root mean square of the target, stops rounding-level residuals of noise-free
-data from making extra terms look free. The complexity cost decides between
+for a given data set. The floor stops rounding-level residuals of noise-free
+data from making extra terms look free. It is the larger of
+``ROUNDING_FLOOR`` times the root mean square of the target, the size of
+rounding errors, and ``SPREAD_FLOOR`` times the target's standard deviation,
+so that a target with a large offset keeps terms that explain its small
+variation. The complexity cost decides between
 subsets that fit equally well, such as x and sin(x) on a narrow range.
 
 Last, non-constant terms of the chosen subset whose contribution (coefficient
@@ -37,7 +43,8 @@ __all__ = ["Candidate", "Selection", "contributions", "select_terms"]
 
 logger = logging.getLogger(__name__)
 
-RELATIVE_FLOOR = 1e-9
+ROUNDING_FLOOR = 1e-14
+SPREAD_FLOOR = 1e-9
 MAX_SEARCH_TERMS = 12
 COMPLEXITY_COST = 0.5
 
@@ -89,9 +96,19 @@ class Selection:
     pruned: tuple
 
 
-def score(relative_rss, n_samples, n_terms, complexity, complexity_cost):
-    """Return the information criterion of one refitted subset."""
-    variance = max(relative_rss, RELATIVE_FLOOR**2)
+def residual_floor(stats):
+    """Return the floor of the relative residual, as a fraction of ``sum(y**2)``."""
+    floor = max(ROUNDING_FLOOR, SPREAD_FLOOR * stats.target_spread_ratio)
+    return floor**2
+
+
+def score(relative_rss, n_samples, n_terms, complexity, complexity_cost, floor):
+    """Return the information criterion of one refitted subset.
+
+    ``floor`` is the smallest relative residual told apart from zero, as
+    :func:`residual_floor` returns it.
+    """
+    variance = max(relative_rss, floor)
     return (
         n_samples * math.log(variance)
         + n_terms * math.log(n_samples)
@@ -142,8 +159,10 @@ def select_terms(
     columns = [j + 1 for j in sorted(searched)]
     constant_options = [(), (0,)] if allow_constant else [()]
 
+    floor = residual_floor(stats)
+
     def refit(chosen):
-        return _refit(stats, chosen, complexities, complexity_cost)
+        return _refit(stats, chosen, complexities, complexity_cost, floor)
 
     candidates = [
         refit(constant + subset)
@@ -155,6 +174,12 @@ def select_terms(
     logger.info("scored %d subsets of %d terms", len(candidates), len(searched))
 
     chosen = candidates[0]
+    if len(searched) < len(strength):
+        everything = ([0] if allow_constant else []) + list(range(1, len(strength) + 1))
+        chosen = _refine(chosen, everything, refit)
+        if chosen is not candidates[0]:
+            logger.info("stepwise refinement moved to columns %s", chosen.columns)
+            candidates.insert(0, chosen)
     pruned = []
     while True:
         weak = [
@@ -180,8 +205,25 @@ def contributions(stats, candidate):
     return np.abs(candidate.coef) * spread / std[-1]
 
 
-def _refit(stats, columns, complexities, complexity_cost):
+def _refine(candidate, columns, refit):
+    """Add or drop one column at a time while that lowers the score.
+
+    Each step takes the single addition or removal with the lowest score; the
+    score falls at every step, so the loop ends.
+    """
+    while True:
+        chosen = set(candidate.columns)
+        moves = [tuple(sorted(chosen ^ {column})) for column in columns]
+        best = min(map(refit, moves), key=lambda c: (c.score, len(c.columns)))
+        if best.score >= candidate.score:
+            return candidate
+        candidate = best
+
+
+def _refit(stats, columns, complexities, complexity_cost, floor):
     coef, relative_rss = stats.lstsq(columns)
     total = int(sum(complexities[c] for c in columns))
-    value = score(relative_rss, stats.n_samples, len(columns), total, complexity_cost)
+    value = score(
+        relative_rss, stats.n_samples, len(columns), total, complexity_cost, floor
+    )
     return Candidate(tuple(columns), coef, relative_rss, total, value)

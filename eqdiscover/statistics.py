@@ -167,6 +167,12 @@ class Statistics:
         return self._scaled_std > 1e-12 * rms
 
     @property
+    def target_spread_ratio(self):
+        """Standard deviation of ``y`` over its root mean square, from 0 to 1."""
+        rms = np.linalg.norm(self.r[:, -1]) / np.sqrt(self.n_samples)
+        return float(self._scaled_std[-1] / rms) if rms > 0 else 0.0
+
+    @property
     def scale(self):
         """Standard deviation of each column of ``[X, y]``; 1 where it does not vary."""
         return np.where(self.varies, self.std, 1.0)

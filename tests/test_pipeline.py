@@ -12,6 +12,7 @@ from eqdiscover import fit, generate
 from eqdiscover.compare import split_terms
 from eqdiscover.data import from_frame, read_csv
 from eqdiscover.exceptions import DataError, ParseError
+from eqdiscover.expressions import evaluate, parse_formula
 
 # Noise-free data: least squares on the true terms is exact to rounding, so the
 # coefficients must match to far better than this.
@@ -244,3 +245,42 @@ def test_training_warnings_other_than_convergence_pass_through(monkeypatch):
     frame, _ = generate("linear", n_samples=100)
     with pytest.warns(RuntimeWarning, match="from training"):
         fit(frame, "y")
+
+
+@pytest.mark.parametrize(
+    "x_low, x_high, truth",
+    [
+        (1000.0, 1001.0, "0.5*x**2 - 3*x + 7"),
+        (1000.0, 1010.0, "0.5*x**2 - 3*x + 7"),
+        (0.0, 1.0, "x + 1000000000"),
+        (0.0, 1.0, "sin(x) + 1000000000000"),
+    ],
+)
+def test_large_offset_keeps_small_terms(x_low, x_high, truth):
+    x = np.random.default_rng(0).uniform(x_low, x_high, 200)
+    symbols = {"x": sp.Symbol("x")}
+    expr = parse_formula(truth, symbols)
+    y = evaluate(expr, {symbols["x"]: x}, len(x))
+    formula = fit(pd.DataFrame({"x": x, "y": y}), "y", truth=truth)
+    assert formula.details["truth"]["terms_match"], str(formula)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_term_zeroed_by_the_network_is_recovered(seed):
+    rng = np.random.default_rng(seed)
+    a, b = rng.uniform(-3, 3, 300), rng.uniform(-3, 3, 300)
+    c = rng.uniform(-2, 2, 300)
+    truth = "1.2*sin(a) - 0.3*a + 0.8*b**2 + 2*cos(b) - 0.5*exp(c) + 0.25*c**3 + 1.5"
+    y = (
+        1.2 * np.sin(a)
+        - 0.3 * a
+        + 0.8 * b**2
+        + 2 * np.cos(b)
+        - 0.5 * np.exp(c)
+        + 0.25 * c**3
+        + 1.5
+    )
+    frame = pd.DataFrame({"a": a, "b": b, "c": c, "y": y})
+    formula = fit(frame, "y", truth=truth)
+    assert formula.details["truth"]["terms_match"], str(formula)
+    assert formula.details["truth"]["max_relative_error"] < RTOL_EXACT

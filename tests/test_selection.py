@@ -6,8 +6,10 @@ from numpy.testing import assert_allclose
 
 from eqdiscover.selection import (
     MAX_SEARCH_TERMS,
-    RELATIVE_FLOOR,
+    ROUNDING_FLOOR,
+    SPREAD_FLOOR,
     contributions,
+    residual_floor,
     score,
     select_terms,
 )
@@ -25,17 +27,28 @@ def narrow_range_system(noise=0.0, seed=0):
 
 
 def test_score_floor_makes_rounding_residuals_equal():
-    exact = score(0.0, 100, 2, 2, 0.5)
-    rounding = score((0.1 * RELATIVE_FLOOR) ** 2, 100, 2, 2, 0.5)
-    above_floor = score((10 * RELATIVE_FLOOR) ** 2, 100, 2, 2, 0.5)
+    floor = 1e-20
+    exact = score(0.0, 100, 2, 2, 0.5, floor)
+    rounding = score(0.1 * floor, 100, 2, 2, 0.5, floor)
+    above_floor = score(100 * floor, 100, 2, 2, 0.5, floor)
     assert exact == rounding
     assert above_floor - exact == pytest.approx(100 * np.log(100))
 
 
 def test_score_charges_terms_and_complexity():
-    base = score(0.5, 100, 1, 1, 0.5)
-    assert score(0.5, 100, 2, 1, 0.5) - base == pytest.approx(np.log(100))
-    assert score(0.5, 100, 1, 3, 0.5) - base == pytest.approx(1.0)
+    base = score(0.5, 100, 1, 1, 0.5, 1e-20)
+    assert score(0.5, 100, 2, 1, 0.5, 1e-20) - base == pytest.approx(np.log(100))
+    assert score(0.5, 100, 1, 3, 0.5, 1e-20) - base == pytest.approx(1.0)
+
+
+def test_residual_floor_follows_the_larger_limit():
+    x = np.linspace(0, 1, 101)
+    centred = Statistics.from_arrays(x[:, None], x - 0.5)
+    assert residual_floor(centred) == pytest.approx(SPREAD_FLOOR**2)
+    offset = Statistics.from_arrays(x[:, None], x + 1e9)
+    spread_ratio = np.std(x) / 1e9
+    assert residual_floor(offset) == pytest.approx(ROUNDING_FLOOR**2)
+    assert SPREAD_FLOOR * spread_ratio < ROUNDING_FLOOR
 
 
 def test_search_ignores_wrong_ranking():
@@ -104,3 +117,17 @@ def test_search_limited_to_strongest_terms():
     assert len(selection.searched) == MAX_SEARCH_TERMS
     assert selection.searched[0] == X.shape[1] - 1
     assert selection.chosen.columns == (1, X.shape[1])
+
+
+def test_refinement_adds_a_term_outside_the_search():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-1, 1, size=(400, MAX_SEARCH_TERMS + 2))
+    y = X[:, 0] + 0.5 * X[:, -1]
+    strength = np.linspace(1.0, 0.5, X.shape[1])
+    strength[-1] = 0.0  # the L1 penalty zeroed a true term
+    selection = select_terms(
+        Statistics.from_arrays(X, y), strength, [1] * (X.shape[1] + 1), threshold=1e-3
+    )
+    assert X.shape[1] - 1 not in selection.searched
+    assert selection.chosen.columns == (1, X.shape[1])
+    assert_allclose(selection.chosen.coef, [1.0, 0.5], rtol=1e-9)
