@@ -27,6 +27,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _INDEX_NAMES = {"", "rownames", "index"}
+MAX_GENERATED_ROWS = 100_000_000
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,10 @@ def from_frame(frame, *, target, inputs=None, truth=None, source=None):
         )
     frame = frame.rename(columns=str)
     _check_unique_names(frame.columns, "the table")
+    if not isinstance(target, str):
+        raise DataError(
+            f"Target must be one column name, got {target!r}; pass a string."
+        )
     if target not in frame.columns:
         raise DataError(
             f"Target column {target!r} not found; the columns are "
@@ -286,6 +291,17 @@ def _drop_constant_inputs(numeric, inputs, explicit, notes):
 
 
 def _to_numeric(column):
+    kind = column.dtype.kind
+    if kind == "c":
+        raise DataError(
+            f"Column {column.name!r} holds complex numbers; give its real and "
+            f"imaginary parts as two columns."
+        )
+    if kind in "mM" or isinstance(column.dtype, pd.DatetimeTZDtype):
+        raise DataError(
+            f"Column {column.name!r} holds dates or durations; convert them to "
+            f"numbers, such as seconds since the first row."
+        )
     converted = pd.to_numeric(column, errors="coerce")
     bad = converted.isna() & column.notna()
     if bad.any():
@@ -444,8 +460,11 @@ def generate(name, *, n_samples=5000, noise=0.0, seed=0, low=None, high=None):
 
 
 def _check_generate_settings(n_samples, noise, low, high):
-    if not isinstance(n_samples, int) or n_samples < 1:
-        raise DataError(f"Invalid row count {n_samples!r}; give a positive integer.")
+    if not isinstance(n_samples, int) or not 1 <= n_samples <= MAX_GENERATED_ROWS:
+        raise DataError(
+            f"Invalid row count {n_samples!r}; give an integer from 1 to "
+            f"{MAX_GENERATED_ROWS:,}."
+        )
     if not math.isfinite(noise) or noise < 0:
         raise DataError(f"Invalid noise level {noise!r}; give a number >= 0.")
     if not (math.isfinite(low) and math.isfinite(high) and low < high):

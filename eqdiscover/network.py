@@ -325,7 +325,8 @@ class SparseLinearNetwork:
         """
         self._check_fitted()
         coef, intercept = collapse_weights(self.weights_, self.biases_)
-        coef_data = coef * self.y_scale_ / self.x_scale_
+        with np.errstate(over="ignore"):
+            coef_data = coef * self.y_scale_ / self.x_scale_
         intercept_data = (
             self.y_mean_ + self.y_scale_ * intercept - coef_data @ self.x_mean_
         )

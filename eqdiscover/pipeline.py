@@ -149,6 +149,7 @@ def fit(
         _warn_all_pruned(stats, selection, column_terms, feature_library, threshold)
 
     chosen = selection.chosen
+    _check_coefficients_finite(chosen, column_terms, feature_library)
     formula = Formula(
         dataset.target_name,
         [column_terms[c] for c in chosen.columns],
@@ -213,6 +214,16 @@ def _train_network(stats, settings):
         # only weakens the ranking of the terms.
         logger.info("%s", stops[-1].message)
     return network, not stops
+
+
+def _check_coefficients_finite(candidate, column_terms, feature_library):
+    for column, value in zip(candidate.columns, candidate.coef):
+        if not np.isfinite(value):
+            name = feature_library.display(column_terms[column])
+            raise DataError(
+                f"The coefficient of {name} is outside the floating-point range; "
+                f"rescale the inputs or the target."
+            )
 
 
 def _parse_truth(text, feature_library):

@@ -222,5 +222,7 @@ class Statistics:
         sub = _triangular_factor(self.r[:, columns + [self.r.shape[1] - 1]])
         coef, *_ = np.linalg.lstsq(sub[:k, :k], sub[:k, k], rcond=None)
         rss = np.sum((sub[:k, :k] @ coef - sub[:k, k]) ** 2) + sub[k, k] ** 2
-        coef = coef * self.column_divisors[-1] / self.column_divisors[columns]
+        # A coefficient beyond the float range becomes inf; callers check.
+        with np.errstate(over="ignore"):
+            coef = coef * self.column_divisors[-1] / self.column_divisors[columns]
         return coef, float(rss / y_norm_squared) if y_norm_squared > 0 else 0.0

@@ -253,3 +253,28 @@ def test_several_header_levels_are_rejected():
 def test_generate_rejects_overflowing_noise():
     with pytest.raises(DataError, match="Noise level 1e\\+308 overflows"):
         generate("fahrenheit_celsius", n_samples=10, high=100, noise=1e308)
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        (np.array([1 + 2j, 3 + 0j, 2 - 1j]), "holds complex numbers"),
+        (pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-04"]), "holds dates"),
+        (pd.to_timedelta([1, 2, 3], unit="s"), "holds dates or durations"),
+    ],
+)
+def test_unusable_column_types_are_rejected(values, message):
+    frame = pd.DataFrame({"x": values, "y": [1.0, 2.0, 3.0]})
+    with pytest.raises(DataError, match=f"Column 'x' {message}"):
+        from_frame(frame, target="y")
+
+
+def test_target_must_be_one_name():
+    frame = pd.DataFrame({"x": [1.0, 2.0], "y": [3.0, 4.0]})
+    with pytest.raises(DataError, match=r"Target must be one column name, got \['y'\]"):
+        from_frame(frame, target=["y"])
+
+
+def test_generate_limits_the_row_count():
+    with pytest.raises(DataError, match="give an integer from 1 to 100,000,000"):
+        generate("linear", n_samples=10**13)

@@ -284,3 +284,10 @@ def test_term_zeroed_by_the_network_is_recovered(seed):
     formula = fit(frame, "y", truth=truth)
     assert formula.details["truth"]["terms_match"], str(formula)
     assert formula.details["truth"]["max_relative_error"] < RTOL_EXACT
+
+
+def test_coefficient_beyond_floats_is_rejected():
+    x = np.arange(1, 21) * 1e-310
+    frame = pd.DataFrame({"x": x, "y": np.arange(1.0, 21.0)})
+    with pytest.raises(DataError, match="outside the floating-point range"):
+        fit(frame, "y", library="const,poly:1")
