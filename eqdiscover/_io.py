@@ -36,14 +36,14 @@ def check_writable(paths, force, inputs=()):
     OutputError
         If the folder of a path is not writable.
     """
-    taken = {Path(p).resolve() for p in inputs}
+    used_paths = {Path(p).resolve() for p in inputs}
     for path in map(Path, paths):
-        if path.resolve() in taken:
+        if path.resolve() in used_paths:
             raise DataError(
                 f"Output {str(path)!r} is also an input or another output; give "
                 f"each output its own file."
             )
-        taken.add(path.resolve())
+        used_paths.add(path.resolve())
         if path.is_dir():
             raise DataError(f"Output {str(path)!r} is a folder; give a file name.")
         if path.exists() and not force:

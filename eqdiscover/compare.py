@@ -134,9 +134,9 @@ class Comparison:
         names = names or {}
 
         def show(terms, limit=5):
-            shown = ", ".join(sp.sstr(t.xreplace(names)) for t in terms[:limit])
+            listed = ", ".join(sp.sstr(t.xreplace(names)) for t in terms[:limit])
             more = len(terms) - limit
-            return shown + (f" and {more} more" if more > 0 else "")
+            return listed + (f" and {more} more" if more > 0 else "")
 
         if self.terms_match:
             error = self.max_relative_error

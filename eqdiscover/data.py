@@ -294,12 +294,12 @@ def _to_numeric(column):
     kind = column.dtype.kind
     if kind == "c":
         raise DataError(
-            f"Column {column.name!r} holds complex numbers; give its real and "
+            f"Column {column.name!r} contains complex numbers; give its real and "
             f"imaginary parts as two columns."
         )
     if kind in "mM" or isinstance(column.dtype, pd.DatetimeTZDtype):
         raise DataError(
-            f"Column {column.name!r} holds dates or durations; convert them to "
+            f"Column {column.name!r} contains dates or durations; convert them to "
             f"numbers, such as seconds since the first row."
         )
     converted = pd.to_numeric(column, errors="coerce")

@@ -18,11 +18,11 @@ complexity::
 
 which differs from the usual ``n * log(rss / n) + k * log(n)`` by a constant
 for a given data set. The floor stops rounding-level residuals of noise-free
-data from making extra terms look free. It is the larger of
+data from making extra terms look free. It is the larger of two residuals:
 ``ROUNDING_FLOOR`` times the root mean square of the target, the size of
-rounding errors, and ``SPREAD_FLOOR`` times the target's standard deviation,
-so that a target with a large offset keeps terms that explain its small
-variation. The complexity cost decides between
+rounding errors, and ``SPREAD_FLOOR`` times the target's standard deviation.
+Tying the second to the spread lets a target with a large offset keep the
+terms that explain its small variation. The complexity cost decides between
 subsets that fit equally well, such as x and sin(x) on a narrow range.
 
 Last, non-constant terms of the chosen subset whose contribution (coefficient
@@ -105,8 +105,8 @@ def residual_floor(stats):
 def score(relative_rss, n_samples, n_terms, complexity, complexity_cost, floor):
     """Return the information criterion of one refitted subset.
 
-    ``floor`` is the smallest relative residual told apart from zero, as
-    :func:`residual_floor` returns it.
+    ``floor`` is the smallest relative residual that counts as different from
+    zero, as :func:`residual_floor` returns it.
     """
     variance = max(relative_rss, floor)
     return (

@@ -39,7 +39,8 @@ def test_seeded_generator_uses_standard_normal_coefficients():
     assert metadata["coefficients"] == {"a": a, "b": b, "c": c, "d": d}
     x = frame["x"].to_numpy()
     assert_allclose(frame["y"], a * np.sin(x) + b * x**2 + c * x + d, rtol=1e-12)
-    assert x.min() >= -1.5 and x.max() < 1.5
+    assert x.min() >= -1.5
+    assert x.max() < 1.5
 
 
 @pytest.mark.parametrize("name", sorted(GENERATORS))
@@ -258,9 +259,9 @@ def test_generate_rejects_overflowing_noise():
 @pytest.mark.parametrize(
     "values, message",
     [
-        (np.array([1 + 2j, 3 + 0j, 2 - 1j]), "holds complex numbers"),
-        (pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-04"]), "holds dates"),
-        (pd.to_timedelta([1, 2, 3], unit="s"), "holds dates or durations"),
+        (np.array([1 + 2j, 3 + 0j, 2 - 1j]), "contains complex numbers"),
+        (pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-04"]), "contains dates"),
+        (pd.to_timedelta([1, 2, 3], unit="s"), "contains dates or durations"),
     ],
 )
 def test_unusable_column_types_are_rejected(values, message):
