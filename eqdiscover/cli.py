@@ -199,8 +199,8 @@ def generate_command(name, rows, noise, seed, low, high, output, force):
     default=DEFAULTS["threshold"],
     show_default=True,
     type=click.FloatRange(min=0),
-    help="Prune terms contributing less than this fraction of the "
-    "target's standard deviation.",
+    help="Prune non-constant terms contributing less than this fraction of "
+    "the target's standard deviation.",
 )
 @click.option(
     "--max-iter",

@@ -82,9 +82,9 @@ def fit(
     alpha : float, default=1e-3
         L1 weight of the network, in standardized units.
     threshold : float, default=1e-3
-        Terms of the chosen formula whose coefficient times the term's standard
-        deviation is below ``threshold`` times the target's standard deviation
-        are pruned, and the rest refitted.
+        Non-constant terms of the chosen formula whose coefficient times the
+        term's standard deviation is below ``threshold`` times the target's
+        standard deviation are pruned, and the rest refitted.
     max_iter : int, default=5000
         Maximum training steps of the network.
     random_state : int or None, default=0
