@@ -1,11 +1,12 @@
 """Recovery rate and fit time on the basic generated tasks.
 
-Runs every generator of ``eqdiscover generate`` (Fahrenheit to Celsius on
-U(0, 1) and U(-40, 120), and the four seeded expressions for seeds 0 to 4)
-at several noise levels, fits each with default settings, and prints a
-Markdown table: how many fits found exactly the true terms, and the median
-fit time beside the time of one ``numpy.linalg.lstsq`` on the whole library
-matrix of the same data, as a ratio measured in the same run.
+The tasks are the generators of ``eqdiscover generate``: Fahrenheit to
+Celsius on U(0, 1) and U(-40, 120), and the four seeded expressions for seeds
+0 to 4. Each runs at several noise levels and is fitted with default settings.
+The printed Markdown table counts the fits that found exactly the true terms.
+It also gives the median fit time beside the time of one
+``numpy.linalg.lstsq`` on the whole library matrix of the same data, as a
+ratio measured in the same run.
 
 Usage::
 

@@ -99,8 +99,8 @@ def write_files_atomic(writers):
             current.parent.mkdir(parents=True, exist_ok=True)
             written.append((_write_temporary(current, write), current))
         # NOTE: a rename that fails after an earlier one succeeded leaves the
-        # earlier file in place. A rename within one folder fails only if the
-        # folder itself changes in the meantime.
+        # earlier file in place. Renames within one folder are not expected to
+        # fail once the temporary file is written, but nothing rules it out.
         for temporary, current in written:
             os.replace(temporary, current)
         written = created = []

@@ -273,11 +273,11 @@ def _numeric_rows(used, notes):
 
 
 def _drop_constant_inputs(numeric, inputs, explicit, notes):
-    kept = []
+    varying = []
     for column in inputs:
         values = numeric[column].to_numpy()
         if values.min() != values.max():
-            kept.append(column)
+            varying.append(column)
             continue
         if explicit:
             raise DataError(
@@ -287,7 +287,7 @@ def _drop_constant_inputs(numeric, inputs, explicit, notes):
         notes.append(
             f"Left out column {column!r} because it is constant ({values[0]:g})."
         )
-    return kept
+    return varying
 
 
 def _to_numeric(column):

@@ -29,6 +29,7 @@ __all__ = [
     "make_symbols",
     "parse_formula",
     "readable_numbers",
+    "to_float",
 ]
 
 FUNCTIONS = {
@@ -254,6 +255,14 @@ def parse_formula(text, symbols):
     return expr
 
 
+def to_float(value):
+    """Convert a number to float, with inf for one beyond the float range."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
 def _check_constants(expr, text):
     """Raise ParseError unless every constant part of ``expr`` is finite and real."""
     if expr.has(sp.zoo, sp.oo, -sp.oo, sp.nan, sp.I):
@@ -266,11 +275,7 @@ def _check_constants(expr, text):
             continue
         # Floating point, not sympy.N: exp(exp(exp(exp(5)))) overflows at
         # once instead of running for minutes in arbitrary precision.
-        try:
-            value = float(evaluate(part, {}, 1)[0])
-        except OverflowError:
-            value = math.inf
-        if not math.isfinite(value):
+        if not math.isfinite(to_float(evaluate(part, {}, 1)[0])):
             raise ParseError(
                 f"Formula {text!r} contains {part}, which is not a finite real "
                 f"number; fix the formula."

@@ -16,7 +16,7 @@ import sympy as sp
 from .compare import check_expandable, compare, split_terms
 from .data import Dataset, from_frame, read_csv
 from .exceptions import ConvergenceWarning, DataError, ParseError
-from .expressions import parse_formula, readable_numbers
+from .expressions import parse_formula, readable_numbers, to_float
 from .formula import Formula
 from .library import DEFAULT_LIBRARY, FeatureLibrary
 from .network import SparseLinearNetwork
@@ -232,11 +232,7 @@ def _parse_truth(text, feature_library):
     truth = parse_formula(text, feature_library.symbols_)
     check_expandable(truth, text)
     for term, coefficient in split_terms(truth).items():
-        try:
-            value = float(coefficient)
-        except OverflowError:
-            value = math.inf
-        if not math.isfinite(value):
+        if not math.isfinite(to_float(coefficient)):
             raise ParseError(
                 f"Formula {text!r} has a coefficient of "
                 f"{feature_library.display(term)} outside the "

@@ -32,13 +32,13 @@ def test_readme_api_values(monkeypatch):
     namespace = {}
     exec(compile(PYTHON_BLOCKS[0], "README.md", "exec"), namespace)  # noqa: S102
     formula = namespace["formula"]
-    shown = README.split("# dist = ")[1].splitlines()[0]
-    shown_coefficients = dict(
-        reversed(term.split("*", 1)) for term in shown.split(" + ")
+    readme_formula = README.split("# dist = ")[1].splitlines()[0]
+    readme_coefficients = dict(
+        reversed(term.split("*", 1)) for term in readme_formula.split(" + ")
     )
     assert list(formula.coefficients) == ["speed", "speed**2"]
     for term, value in formula.coefficients.items():
-        assert_allclose(value, float(shown_coefficients[term]), rtol=1e-12)
+        assert_allclose(value, float(readme_coefficients[term]), rtol=1e-12)
     exec(compile(PYTHON_BLOCKS[1], "README.md", "exec"), namespace)  # noqa: S102
     coef, intercept = namespace["net"].collapse()
     np.testing.assert_allclose(coef, [5 / 9], rtol=1e-6)

@@ -89,14 +89,14 @@ def test_threshold_prunes_weak_terms_and_refits():
     X = rng.uniform(-1, 1, size=(1000, 2))
     y = 3.0 * X[:, 0] + 0.002 * X[:, 1]
     stats = Statistics.from_arrays(X, y)
-    kept = select_terms(stats, np.ones(2), [1, 1, 1], threshold=1e-4)
-    assert kept.chosen.columns == (1, 2)
-    assert kept.pruned == ()
+    low = select_terms(stats, np.ones(2), [1, 1, 1], threshold=1e-4)
+    assert low.chosen.columns == (1, 2)
+    assert low.pruned == ()
     pruned = select_terms(stats, np.ones(2), [1, 1, 1], threshold=1e-2)
     assert pruned.chosen.columns == (1,)
     assert pruned.pruned == (2,)
     assert_allclose(pruned.chosen.coef, [3.0], rtol=1e-3)
-    values = contributions(stats, kept.chosen)
+    values = contributions(stats, low.chosen)
     assert_allclose(values, [1.0, 0.002 / 3.0], rtol=1e-2)
 
 
