@@ -168,7 +168,10 @@ class Formula:
             "display": sp.sstr(self.display_expr),
             "latex": self.latex(),
             "terms": [
-                {"term": sp.sstr(t), "coefficient": float(c)}
+                {
+                    "term": sp.sstr(t.xreplace(self.display_names)),
+                    "coefficient": float(c),
+                }
                 for t, c in zip(self.terms, self.coef)
             ],
             "coefficients": self.coefficients,

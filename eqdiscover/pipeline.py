@@ -122,13 +122,25 @@ def fit(
         feature_library = FeatureLibrary(library).fit(dataset.inputs)
         theta = feature_library.transform(dataset.inputs)
     truth_expr = _parse_truth(dataset.truth, feature_library)
-    usable = _usable_terms(feature_library, theta, dataset, notes)
-    terms = [feature_library.terms_[i] for i in usable]
-    others = [i for i, term in zip(usable, terms) if not term.is_constant]
+    usable = _finite_terms(feature_library, theta, dataset, notes)
+    others = [i for i in usable if not feature_library.terms_[i].is_constant]
     has_constant = len(others) < len(usable)
+    _check_enough_rows(dataset.n_samples, len(usable))
 
     with _timed("reading the rows into statistics"):
         stats = Statistics.from_arrays(theta[:, others], y)
+    stats, others, dropped = _drop_dependent_terms(
+        stats, others, has_constant, feature_library, notes
+    )
+    if not others:
+        raise DataError(
+            f"Library {feature_library.spec!r} has no term besides the constant that "
+            f"varies on the data; add terms such as '{DEFAULT_LIBRARY}'."
+        )
+    terms = ([sp.Integer(1)] if has_constant else []) + [
+        feature_library.terms_[i].expr for i in others
+    ]
+
     with _timed("training the network"):
         network, converged = _train_network(stats, settings)
     collapsed, collapsed_intercept = network.collapse()
@@ -166,7 +178,8 @@ def fit(
         notes=notes,
         library={
             "spec": library,
-            "terms": [display(term.expr) for term in terms],
+            "terms": [display(term) for term in terms],
+            "dropped": dropped,
         },
         network={
             "layer_sizes": network.layer_sizes,
@@ -241,42 +254,71 @@ def _parse_truth(text, feature_library):
     return truth
 
 
-def _usable_terms(feature_library, theta, dataset, notes):
-    """Return the library terms to fit, leaving out ones the data cannot support.
+def _finite_terms(feature_library, theta, dataset, notes):
+    """Return the library terms that are finite on every row.
 
     A term that came from ``default`` and is not finite on the data is left out
-    with a note. Such a term named by the user raises DataError instead. A
-    non-constant term that is constant on the data duplicates the constant and
-    is left out.
+    with a note. Such a term named by the user raises DataError instead.
     """
     usable = []
     for i, term in enumerate(feature_library.terms_):
-        column = theta[:, i]
-        name = feature_library.display(term.expr)
-        if not np.isfinite(column).all():
-            reason = _input_ranges(term, feature_library, dataset)
-            if not term.from_default:
-                raise DataError(
-                    f"Library term {name} is not finite for {reason}; remove it "
-                    f"from the library or rescale the input."
-                )
-            notes.append(f"Left out term {name} because it is not finite for {reason}.")
-        elif not term.is_constant and np.ptp(column) == 0:
-            notes.append(f"Left out term {name} because it is constant on the data.")
-        else:
+        if np.isfinite(theta[:, i]).all():
             usable.append(i)
-    n_terms = len(usable)
-    if not any(not feature_library.terms_[i].is_constant for i in usable):
+            continue
+        name = feature_library.display(term.expr)
+        reason = _input_ranges(term, feature_library, dataset)
+        if not term.from_default:
+            raise DataError(
+                f"Library term {name} is not finite for {reason}; remove it "
+                f"from the library or rescale the input."
+            )
+        notes.append(f"Left out term {name} because it is not finite for {reason}.")
+    return usable
+
+
+def _drop_dependent_terms(stats, others, has_constant, feature_library, notes):
+    """Leave out terms that the data cannot tell apart from earlier ones.
+
+    A term constant on the data duplicates the constant, and a term that is a
+    combination of earlier terms (sin(x)**2 after 1 and cos(x)**2) adds
+    nothing: the earlier terms are kept. Returns the statistics and terms
+    that remain, and the left-out terms with the reason for each.
+    """
+
+    def name(column):
+        if column == 0:
+            return "1"
+        return feature_library.display(feature_library.terms_[others[column - 1]].expr)
+
+    dropped, gone = [], set()
+    for j, explained_by in stats.dependent_columns():
+        if explained_by == [0]:
+            reason = "it is constant on the data"
+        elif 0 in explained_by and not has_constant:
+            # Without the constant in the library, the term is not redundant.
+            continue
+        else:
+            names = [name(c) for c in explained_by]
+            listed = names[0] if len(names) == 1 else ", ".join(names[:-1])
+            if len(names) > 1:
+                listed += f" and {names[-1]}"
+            reason = f"it is a combination of {listed} on the data"
+        notes.append(f"Left out term {name(j + 1)} because {reason}.")
+        dropped.append({"term": name(j + 1), "reason": reason})
+        gone.add(j)
+    if gone:
+        keep = [j for j in range(len(others)) if j not in gone]
+        stats = stats.select(keep)
+        others = [others[j] for j in keep]
+    return stats, others, dropped
+
+
+def _check_enough_rows(n_samples, n_terms):
+    if n_samples <= n_terms:
         raise DataError(
-            f"Library {feature_library.spec!r} has no term besides the constant that "
-            f"varies on the data; add terms such as '{DEFAULT_LIBRARY}'."
-        )
-    if dataset.n_samples <= n_terms:
-        raise DataError(
-            f"Only {dataset.n_samples} rows for {n_terms} library terms; give more "
+            f"Only {n_samples} rows for {n_terms} library terms; give more "
             f"rows than terms, or a smaller --library."
         )
-    return usable
 
 
 def _input_ranges(term, feature_library, dataset):

@@ -23,6 +23,9 @@ from .exceptions import DataError
 __all__ = ["Statistics"]
 
 DEFAULT_CHUNK_ROWS = 65_536
+# A column whose part outside the span of the columns before it is below this
+# fraction of its norm cannot be told apart from a combination of them.
+DEPENDENCE_TOLERANCE = 1e-10
 
 
 def _column_norms(matrix):
@@ -196,6 +199,53 @@ class Statistics:
         scaled = np.where(varies, self.r[1:, 1:] / spread, 0.0)
         full = scaled.T @ scaled / self.n_samples
         return full[:-1, :-1], full[:-1, -1], float(full[-1, -1])
+
+    def select(self, columns):
+        """Return the statistics of ``[1, X[:, columns], y]``.
+
+        No pass over the rows is needed: the factor of a subset of columns
+        comes from factoring those columns of ``R``.
+        """
+        keep = [0, *(int(c) + 1 for c in columns), self.r.shape[1] - 1]
+        return Statistics(
+            _triangular_factor(self.r[:, keep]),
+            self.n_samples,
+            self.column_divisors[keep],
+        )
+
+    def dependent_columns(self, tolerance=DEPENDENCE_TOLERANCE):
+        """Find the columns of ``X`` that combine the constant and earlier columns.
+
+        The diagonal entry ``R[j, j]`` is the norm of the part of column ``j``
+        outside the span of the columns before it, so a column is dependent
+        when that entry is below ``tolerance`` times the column's norm.
+
+        Returns
+        -------
+        list of (int, list of int)
+            Each dependent column of ``X`` with the columns of ``[1, X]`` that
+            explain it: ``[0]`` alone for a column constant on the data.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> x = np.linspace(0.0, 1.0, 9)
+        >>> X = np.column_stack([x, np.full(9, 3.0), 2 * x - 1])
+        >>> Statistics.from_arrays(X, x**2).dependent_columns()
+        [(1, [0]), (2, [0, 1])]
+        """
+        r = self.r
+        dependent, independent = [], [0]
+        for j in range(1, r.shape[1] - 1):
+            column = r[: j + 1, j]
+            norm = np.linalg.norm(column)
+            if abs(r[j, j]) > tolerance * norm:
+                independent.append(j)
+                continue
+            coef, *_ = np.linalg.lstsq(r[:j, independent], column[:j], rcond=None)
+            used = np.abs(coef) * _column_norms(r[:j, independent]) > tolerance * norm
+            dependent.append((j - 1, [c for c, u in zip(independent, used) if u]))
+        return dependent
 
     def lstsq(self, columns):
         """Solve least squares of ``y`` on the given columns of ``[1, X]``.

@@ -138,6 +138,13 @@ def _settings_section(details):
     rows = [[_code(key), _code(value)] for key, value in settings.items()]
     rows += [
         ["library terms", ", ".join(_code(t) for t in library.get("terms", []))],
+        [
+            "terms left out",
+            "; ".join(
+                f"{_code(d['term'])}: {d['reason']}" for d in library.get("dropped", [])
+            )
+            or "none",
+        ],
         ["network layer sizes", _code(network.get("layer_sizes"))],
         [
             "training steps",
