@@ -177,8 +177,8 @@ def generate_command(name, rows, noise, seed, low, high, output, force):
     "--library",
     default=DEFAULTS["library"],
     show_default=True,
-    help=f"Candidate terms, such as 'const,poly:2,sin'; 'default' is "
-    f"'{DEFAULT_LIBRARY}'.",
+    help=f"Candidate terms, such as 'const,poly:2,sin,prod:2,x*exp(-y)'; "
+    f"'default' is '{DEFAULT_LIBRARY}'. See the README for every item.",
 )
 @click.option(
     "--layers",
