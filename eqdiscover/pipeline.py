@@ -193,7 +193,7 @@ def fit(
             "threshold": threshold,
             "searched": [display(column_terms[j + 1]) for j in selection.searched],
             "pruned": [display(column_terms[c]) for c in selection.pruned],
-            "n_candidates": len(selection.candidates),
+            "n_scored": selection.n_scored,
             "score": chosen.score,
         },
         metrics=_metrics(formula, dataset),

@@ -47,6 +47,8 @@ ROUNDING_FLOOR = 1e-14
 SPREAD_FLOOR = 1e-9
 MAX_SEARCH_TERMS = 12
 COMPLEXITY_COST = 0.5
+# Candidates kept, refitted, in the result; every subset is scored.
+MAX_CANDIDATES = 20
 
 
 @dataclass(frozen=True)
@@ -83,17 +85,21 @@ class Selection:
     searched : tuple of int
         Columns of ``X`` whose subsets were searched, strongest first.
     candidates : list of Candidate
-        Every subset scored, best first.
+        The best subsets scored, refitted, best first; at most
+        ``MAX_CANDIDATES`` and the refinement's result.
     chosen : Candidate
         The best candidate after pruning terms below the threshold.
     pruned : tuple of int
         Columns of ``[1, X]`` pruned from the best candidate by the threshold.
+    n_scored : int
+        Number of subsets scored.
     """
 
     searched: tuple
     candidates: list
     chosen: Candidate
     pruned: tuple
+    n_scored: int
 
 
 def residual_floor(stats):
@@ -124,6 +130,7 @@ def select_terms(
     threshold,
     allow_constant=True,
     complexity_cost=COMPLEXITY_COST,
+    supports=(),
 ):
     """Refit every subset of the strongest terms, rank them and prune the best.
 
@@ -142,6 +149,9 @@ def select_terms(
         Whether subsets may include the constant.
     complexity_cost : float, default=0.5
         Score added per unit of complexity.
+    supports : iterable of sequences of int, default=()
+        More subsets of columns of ``X`` to score, such as the terms the
+        network keeps at each alpha of its path.
 
     Returns
     -------
@@ -164,14 +174,34 @@ def select_terms(
     def refit(chosen):
         return _refit(stats, chosen, complexities, complexity_cost, floor)
 
-    candidates = [
-        refit(constant + subset)
+    subsets = [
+        constant + subset
         for size in range(len(columns) + 1)
         for subset in itertools.combinations(columns, size)
         for constant in constant_options
     ]
+    extra = [
+        constant + tuple(j + 1 for j in sorted(support))
+        for support in supports
+        for constant in constant_options
+    ]
+    subsets = list(dict.fromkeys(subsets + extra))
+    relative_rss = _subset_residuals(stats, subsets)
+    scores = [
+        score(
+            rss,
+            stats.n_samples,
+            len(subset),
+            sum(complexities[c] for c in subset),
+            complexity_cost,
+            floor,
+        )
+        for subset, rss in zip(subsets, relative_rss)
+    ]
+    order = sorted(range(len(subsets)), key=lambda i: (scores[i], len(subsets[i])))
+    candidates = [refit(subsets[i]) for i in order[:MAX_CANDIDATES]]
     candidates.sort(key=lambda c: (c.score, len(c.columns)))
-    logger.info("scored %d subsets of %d terms", len(candidates), len(searched))
+    logger.info("scored %d subsets of %d terms", len(subsets), len(searched))
 
     chosen = candidates[0]
     if len(searched) < len(strength):
@@ -191,7 +221,9 @@ def select_terms(
             break
         pruned.extend(weak)
         chosen = refit(tuple(c for c in chosen.columns if c not in weak))
-    return Selection(tuple(searched), candidates, chosen, tuple(pruned))
+    return Selection(
+        tuple(searched), candidates, chosen, tuple(pruned), len(subsets)
+    )
 
 
 def contributions(stats, candidate):
@@ -218,6 +250,32 @@ def _refine(candidate, columns, refit):
         if best.score >= candidate.score:
             return candidate
         candidate = best
+
+
+def _subset_residuals(stats, subsets):
+    """Return the relative residual of least squares on each subset of ``[1, X]``.
+
+    Subsets of equal size are solved together by one batched QR of the
+    columns of a factor restricted to the columns in use, which is small.
+    """
+    used = sorted({c for subset in subsets for c in subset})
+    position = {c: i for i, c in enumerate(used)}
+    small = np.linalg.qr(stats.r[:, used + [stats.r.shape[1] - 1]], mode="r")
+    y_norm_squared = float(np.sum(stats.r[:, -1] ** 2))
+    result = np.empty(len(subsets))
+    by_size = {}
+    for i, subset in enumerate(subsets):
+        by_size.setdefault(len(subset), []).append(i)
+    for size, indices in by_size.items():
+        picks = np.array(
+            [[position[c] for c in subsets[i]] + [len(used)] for i in indices]
+        )
+        stacked = small[:, picks].transpose(1, 0, 2)
+        factors = np.linalg.qr(stacked, mode="r")
+        tail = factors[:, size:, size] if size < small.shape[0] else 0.0
+        rss = np.sum(np.atleast_2d(tail) ** 2, axis=-1)
+        result[indices] = rss / y_norm_squared if y_norm_squared > 0 else 0.0
+    return result
 
 
 def _refit(stats, columns, complexities, complexity_cost, floor):

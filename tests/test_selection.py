@@ -60,7 +60,8 @@ def test_search_ignores_wrong_ranking():
     assert selection.chosen.columns == (0, 1)
     assert_allclose(selection.chosen.coef, [-160 / 9, 5 / 9], rtol=1e-9)
     assert selection.searched == (2, 3, 1, 0)
-    assert len(selection.candidates) == 2**5
+    assert selection.n_scored == 2**5
+    assert len(selection.candidates) == 20
 
 
 @pytest.mark.parametrize("seed", range(3))

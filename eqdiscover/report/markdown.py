@@ -153,7 +153,7 @@ def _settings_section(details):
                 f"{'yes' if network.get('converged') else 'no'})"
             ),
         ],
-        ["subsets scored", str(selection.get("n_candidates"))],
+        ["subsets scored", str(selection.get("n_scored"))],
         ["eqdiscover version", __version__],
     ]
     return "\n\n".join(["## Settings", _table(["setting", "value"], rows)])
