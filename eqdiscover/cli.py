@@ -12,6 +12,7 @@ from ._io import check_writable, write_texts_atomic
 from ._version import __version__
 from .data import GENERATORS, generate, metadata_path, read_csv, write_generated
 from .exceptions import EqdiscoverError
+from .expressions import display_name
 from .library import DEFAULT_LIBRARY
 from .pipeline import DEFAULTS
 from .pipeline import fit as fit_formula
@@ -87,6 +88,34 @@ def _reports_errors(command):
         return result
 
     return wrapper
+
+
+def _coefficient_lines(coefficients):
+    """Return the printed coefficient table: value, exact form and uncertainty."""
+    if coefficients["exact_fit"]:
+        lines = ["coefficients (the fit is exact to rounding: no noise to estimate):"]
+    else:
+        lines = ["coefficients (standard error; 95% interval):"]
+    for row in coefficients["terms"]:
+        text = f"  {row['term']}: "
+        if row["exact"] is not None:
+            text += f"{row['exact']} (refit {row['refit']:.15g})"
+        else:
+            text += f"{row['value']:.15g}"
+        if row["stderr"] is not None:
+            low, high = row["interval"]
+            text += f" ({row['stderr']:.3g}; {low:.6g} to {high:.6g})"
+        lines.append(text)
+    return lines
+
+
+def _alternative_line(formula, runner_up):
+    chosen = formula.details["selection"]["criterion"]
+    return (
+        f"alternative: {display_name(formula.target)} = {runner_up['formula']} fits "
+        f"equally well (criterion {runner_up['criterion']:.1f} against "
+        f"{chosen:.1f}); the data cannot tell the two apart."
+    )
 
 
 def _split_list(value):
@@ -277,6 +306,11 @@ def fit_command(
         f"fit: R^2 = {metrics['r2']:.10g}, RMSE = {metrics['rmse']:.4g} "
         f"on {metrics['n_samples']} rows"
     )
+    for line in _coefficient_lines(formula.details["estimates"]):
+        click.echo(line)
+    runner_up = formula.details["selection"]["runner_up"]
+    if runner_up is not None:
+        click.echo(_alternative_line(formula, runner_up))
     truth_details = formula.details.get("truth")
     if truth_details:
         verdict = "matches" if truth_details["terms_match"] else "does not match"

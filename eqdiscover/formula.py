@@ -64,6 +64,9 @@ class Formula:
         What the fit recorded besides the formula: data summary, library,
         network, candidates, metrics, comparison with the truth and settings.
         It goes into :meth:`to_dict` as it is.
+    exact : sequence of sympy.Expr or None, optional
+        Exact value of each coefficient, such as ``5/9``, or None where the
+        coefficient is a plain float.
 
     Examples
     --------
@@ -74,25 +77,40 @@ class Formula:
     C = 0.555555555555556*F - 17.7777777777778
     >>> formula.predict({"F": [32.0, 212.0]}).round(12).tolist()
     [0.0, 100.0]
+    >>> exact = [sp.Rational(5, 9), sp.Rational(-160, 9)]
+    >>> print(Formula("C", [F, sp.Integer(1)], [5 / 9, -160 / 9], {"F": F}, exact=exact))
+    C = 5*F/9 - 160/9
     """
 
-    def __init__(self, target, terms, coef, symbols, details=None):
+    def __init__(self, target, terms, coef, symbols, details=None, exact=None):
         self.target = str(target)
         self.terms = list(terms)
         self.coef = np.asarray(coef, dtype=float)
         self.symbols = dict(symbols)
         self.details = dict(details or {})
+        self.exact = list(exact) if exact is not None else [None] * len(self.terms)
+
+    def _build(self, digits=None):
+        """Return the expression, floats to ``digits`` significant digits or all."""
+        parts = []
+        for value, exact, term in zip(self.coef, self.exact, self.terms):
+            if exact is not None:
+                parts.append(exact * term)
+            elif digits is None:
+                parts.append(sp.Float(repr(float(value))) * term)
+            else:
+                parts.append(sp.Float(float(value), digits) * term)
+        return sp.Add(*parts)
 
     @property
     def expr(self):
         """The formula as a sympy expression in the internal symbols.
 
-        Each coefficient keeps every digit of its float value, so the
-        expression's text reads back to the same floats.
+        Exact coefficients stay exact. Every other coefficient keeps every
+        digit of its float value, so the expression's text reads back to the
+        same floats.
         """
-        return sp.Add(
-            *(sp.Float(repr(float(c))) * t for c, t in zip(self.coef, self.terms))
-        )
+        return self._build()
 
     @property
     def display_names(self):
@@ -106,7 +124,7 @@ class Formula:
     @property
     def display_expr(self):
         """The formula written with the column names, to 15 significant digits."""
-        return self.expr.evalf(15).xreplace(self.display_names)
+        return self._build(15).xreplace(self.display_names)
 
     @property
     def intercept(self):
@@ -148,7 +166,7 @@ class Formula:
         """Return the equation ``target = expression`` as LaTeX."""
         names = {s: latex_symbol(c) for c, s in self.symbols.items()}
         left = sp.latex(latex_symbol(self.target))
-        return f"{left} = {sp.latex(self.expr.evalf(15).xreplace(names))}"
+        return f"{left} = {sp.latex(self._build(15).xreplace(names))}"
 
     def __str__(self):
         return f"{display_name(self.target)} = {sp.sstr(self.display_expr)}"

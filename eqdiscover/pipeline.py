@@ -14,14 +14,15 @@ import pandas as pd
 import sympy as sp
 
 from .compare import check_expandable, compare, split_terms
+from .constants import snap_coefficients
 from .data import Dataset, from_frame, read_csv
 from .exceptions import ConvergenceWarning, DataError, ParseError
-from .expressions import parse_formula, readable_numbers, to_float
+from .expressions import display_name, parse_formula, readable_numbers, to_float
 from .formula import Formula
 from .library import DEFAULT_LIBRARY, FeatureLibrary
 from .network import SparseLinearNetwork
-from .selection import contributions, select_terms
-from .statistics import Statistics
+from .selection import MARGIN, contributions, residual_floor, select_terms
+from .statistics import Statistics, t_quantile_975
 
 __all__ = ["DEFAULTS", "fit"]
 
@@ -34,6 +35,18 @@ DEFAULTS = {
     "max_iter": 5000,
     "random_state": 0,
 }
+
+# A residual within this factor of the floor of the selection's score is
+# rounding noise: the data is noise-free and the formula fits it exactly.
+EXACT_FIT_FACTOR = 100.0
+# Residual structure: quantile bins per input, and the z-score of the binned
+# means beyond which the residuals follow that input. A z-score of 5 has a
+# chance of about 3e-7 for residuals that are pure noise.
+MAX_BINS = 20
+MIN_ROWS_PER_BIN = 25
+MISFIT_Z = 5.0
+MISFIT_SHARE = 0.01
+CANDIDATES_SHOWN = 10
 
 logger = logging.getLogger(__name__)
 
@@ -157,16 +170,34 @@ def fit(
             threshold=threshold,
             allow_constant=has_constant,
         )
+    all_pruned = None
     if selection.pruned and not any(selection.chosen.columns):
-        _warn_all_pruned(stats, selection, column_terms, feature_library, threshold)
+        all_pruned = _all_pruned_message(
+            stats, selection, column_terms, feature_library, threshold
+        )
+        warnings.warn(all_pruned, UserWarning, stacklevel=2)
 
     chosen = selection.chosen
     _check_coefficients_finite(chosen, column_terms, feature_library)
+    floor = residual_floor(stats)
+    exact_fit = chosen.relative_rss <= EXACT_FIT_FACTOR * floor
+    stderr = stats.standard_errors(chosen.columns)
+    with _timed("looking for exact constants"):
+        values, exact = snap_coefficients(
+            stats,
+            chosen.columns,
+            chosen.coef,
+            stderr,
+            exact_fit=exact_fit,
+            score=lambda rss: stats.n_samples * math.log(max(rss, floor)),
+            margin=MARGIN,
+        )
     formula = Formula(
         dataset.target_name,
         [column_terms[c] for c in chosen.columns],
-        chosen.coef,
+        values,
         feature_library.symbols_,
+        exact=exact,
     )
     display = feature_library.display
     collapsed_by_term = {
@@ -189,20 +220,148 @@ def fit(
             "final_loss": float(network.loss_history_[-1]),
             "collapsed": collapsed_by_term,
         },
-        selection={
-            "threshold": threshold,
-            "searched": [display(column_terms[j + 1]) for j in selection.searched],
-            "pruned": [display(column_terms[c]) for c in selection.pruned],
-            "n_scored": selection.n_scored,
-            "score": chosen.score,
-        },
+        selection=_selection_details(
+            stats, selection, column_terms, display, threshold, feature_library
+        ),
+        estimates=_estimates(
+            stats, chosen, values, exact, stderr, exact_fit, column_terms, display
+        ),
         metrics=_metrics(formula, dataset),
         settings=settings,
     )
+    if all_pruned is not None:
+        formula.details["selection"]["all_pruned"] = all_pruned
+    if exact_fit or all_pruned is not None:
+        misfit = None
+    else:
+        misfit = _residual_structure(formula, dataset)
+    if misfit is not None:
+        formula.details["misfit"] = misfit
+        warnings.warn(misfit, UserWarning, stacklevel=2)
     if truth_expr is not None:
         formula.details["truth"] = _compare_with_truth(formula, truth_expr)
     logger.info("chose %s", formula)
     return formula
+
+
+def _selection_details(stats, selection, column_terms, display, threshold, library):
+    def describe(candidate):
+        rmse = math.sqrt(candidate.relative_rss) * stats.target_rms
+        expr = sum(
+            (
+                sp.Float(c, 6) * column_terms[j]
+                for j, c in zip(candidate.columns, candidate.coef)
+            ),
+            sp.Integer(0),
+        )
+        return {
+            "terms": [display(column_terms[j]) for j in candidate.columns],
+            "n_terms": len(candidate.columns),
+            "rmse": rmse,
+            "criterion": _criterion(stats, candidate),
+            "formula": display(expr),
+            "chosen": candidate.columns == selection.chosen.columns,
+        }
+
+    shown = selection.candidates[:CANDIDATES_SHOWN]
+    if selection.chosen not in shown:
+        shown = [*shown, selection.chosen]
+    runner_up = selection.runner_up
+    return {
+        "threshold": threshold,
+        "searched": [display(column_terms[j + 1]) for j in selection.searched],
+        "pruned": [display(column_terms[c]) for c in selection.pruned],
+        "n_scored": selection.n_scored,
+        "criterion": _criterion(stats, selection.chosen),
+        "candidates": [describe(c) for c in shown],
+        "runner_up": None if runner_up is None else describe(runner_up),
+    }
+
+
+def _criterion(stats, candidate):
+    """Return the candidate's score on the scale of BIC, n * log(rss / n) + ...
+
+    The selection's score divides the residual by ``sum(y**2)`` rather than
+    by ``n``, which shifts every score by the same amount.
+    """
+    return float(candidate.score + 2 * stats.n_samples * math.log(stats.target_rms))
+
+
+def _estimates(stats, chosen, values, exact, stderr, exact_fit, column_terms, display):
+    quantile = t_quantile_975(stats.n_samples - len(chosen.columns))
+    rows = []
+    for j, raw, value, snapped, error in zip(
+        chosen.columns, chosen.coef, values, exact, stderr
+    ):
+        row = {
+            "term": display(column_terms[j]),
+            "value": float(value),
+            "refit": float(raw),
+            "exact": None if snapped is None else sp.sstr(snapped),
+        }
+        if exact_fit:
+            row.update(stderr=None, interval=None)
+        else:
+            error = float(error)
+            row.update(
+                stderr=error,
+                interval=[float(raw) - quantile * error, float(raw) + quantile * error],
+            )
+        rows.append(row)
+    return {"exact_fit": bool(exact_fit), "terms": rows}
+
+
+def _residual_structure(formula, dataset):
+    """Return a message when the residuals still follow an input, else None.
+
+    For each input the rows are cut into quantile bins. Under pure noise the
+    between-bin sum of squares over the residual variance follows a
+    chi-squared law with ``bins - 1`` degrees of freedom; its Wilson-Hilferty
+    z-score beyond ``MISFIT_Z``, with the bin means explaining at least
+    ``MISFIT_SHARE`` of the residual variance, marks a trend the formula missed.
+    """
+    y = dataset.target.to_numpy(dtype=float)
+    residual = y - formula.predict(dataset.inputs)
+    n_samples = len(residual)
+    bins = min(MAX_BINS, n_samples // MIN_ROWS_PER_BIN)
+    total = float(np.sum((residual - residual.mean()) ** 2))
+    if bins < 3 or total == 0:
+        return None
+    worst = None
+    for column in dataset.inputs.columns:
+        order = np.argsort(dataset.inputs[column].to_numpy(dtype=float), kind="stable")
+        groups = np.array_split(residual[order], bins)
+        means = np.array([g.mean() for g in groups])
+        sizes = np.array([len(g) for g in groups])
+        between = float(np.sum(sizes * (means - residual.mean()) ** 2))
+        within = total - between
+        if within <= 0:
+            share, z = 1.0, np.inf
+        else:
+            share = between / total
+            statistic = between / (within / (n_samples - bins))
+            z = _chi_squared_z(statistic, bins - 1)
+        if (
+            z > MISFIT_Z
+            and share >= MISFIT_SHARE
+            and (worst is None or share > worst[1])
+        ):
+            worst = (column, share)
+    if worst is None:
+        return None
+    column, share = worst
+    return (
+        f"The library probably cannot express the data: the residuals still follow "
+        f"{display_name(column)} (their binned means explain {share:.0%} of the "
+        f"residual variance), so the formula is only the best approximation found. "
+        f"Add terms to --library, such as log, sqrt or inv, or a custom term."
+    )
+
+
+def _chi_squared_z(statistic, dof):
+    """Return the Wilson-Hilferty z-score of a chi-squared statistic."""
+    scale = 2.0 / (9.0 * dof)
+    return ((statistic / dof) ** (1.0 / 3.0) - (1.0 - scale)) / math.sqrt(scale)
 
 
 def _train_network(stats, settings):
@@ -331,19 +490,17 @@ def _input_ranges(term, feature_library, dataset):
     )
 
 
-def _warn_all_pruned(stats, selection, column_terms, feature_library, threshold):
+def _all_pruned_message(stats, selection, column_terms, feature_library, threshold):
     best = selection.candidates[0]
     values = contributions(stats, best)
     values = np.where(np.asarray(best.columns) == 0, -np.inf, values)
     largest = int(np.argmax(values))
     name = feature_library.display(column_terms[best.columns[largest]])
-    warnings.warn(
+    return (
         f"Pruning removed every term that varies: the largest contribution, of "
         f"{name}, is {values[largest]:.3g} of the target's standard deviation, "
         f"below the threshold {threshold:g}. A threshold below "
-        f"{values[largest]:.3g} keeps it.",
-        UserWarning,
-        stacklevel=3,
+        f"{values[largest]:.3g} keeps it."
     )
 
 

@@ -49,6 +49,9 @@ MAX_SEARCH_TERMS = 12
 COMPLEXITY_COST = 0.5
 # Candidates kept, refitted, in the result; every subset is scored.
 MAX_CANDIDATES = 20
+# Two formulas whose scores differ by less than this fit equally well: a
+# difference of 2 in BIC is commonly read as no evidence either way.
+MARGIN = 2.0
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,10 @@ class Selection:
         Columns of ``[1, X]`` pruned from the best candidate by the threshold.
     n_scored : int
         Number of subsets scored.
+    runner_up : Candidate or None
+        The best candidate with other terms than ``chosen`` whose score is
+        within ``MARGIN`` of it, or None. A superset of ``chosen`` whose
+        extra terms were all pruned does not count.
     """
 
     searched: tuple
@@ -100,6 +107,7 @@ class Selection:
     chosen: Candidate
     pruned: tuple
     n_scored: int
+    runner_up: Candidate = None
 
 
 def residual_floor(stats):
@@ -221,9 +229,29 @@ def select_terms(
             break
         pruned.extend(weak)
         chosen = refit(tuple(c for c in chosen.columns if c not in weak))
+    if chosen.columns not in {c.columns for c in candidates}:
+        candidates.append(chosen)
+        candidates.sort(key=lambda c: (c.score, len(c.columns)))
     return Selection(
-        tuple(searched), candidates, chosen, tuple(pruned), len(subsets)
+        tuple(searched),
+        candidates,
+        chosen,
+        tuple(pruned),
+        len(subsets),
+        _runner_up(candidates, chosen, pruned),
     )
+
+
+def _runner_up(candidates, chosen, pruned):
+    kept = set(chosen.columns)
+    for candidate in candidates:
+        columns = set(candidate.columns)
+        if columns == kept or (columns > kept and columns - kept <= set(pruned)):
+            continue
+        if candidate.score <= chosen.score + MARGIN:
+            return candidate
+        break
+    return None
 
 
 def contributions(stats, candidate):

@@ -67,10 +67,8 @@ def test_generate_then_fit_reports_the_truth(runner, workdir):
     )
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert re.fullmatch(
-        r"celsius = 0\.55555555555555\d\*fahrenheit - 17\.77777777777\d+", lines[0]
-    )
-    assert lines[2].startswith("truth: celsius = 5*fahrenheit/9 - 160/9 (matches: ")
+    assert lines[0] == "celsius = 5*fahrenheit/9 - 160/9"
+    assert lines[-1].startswith("truth: celsius = 5*fahrenheit/9 - 160/9 (matches: ")
 
     saved = json.loads((workdir / "r.json").read_text())
     symbols = {name: sp.Symbol(name) for name in saved["symbols"]}
@@ -267,9 +265,7 @@ def test_odd_column_names_print_between_backticks(runner, workdir):
     assert result.exit_code == 0, result.output
     left, right = result.stdout.splitlines()[0].split(" = ")
     assert left == "y"
-    terms = sorted(right.split(" + "))
-    assert re.fullmatch(r"1\.0\d*\*a", terms[0]), terms
-    assert re.fullmatch(r"3\.0\d*\*`a\*b`", terms[1]), terms
+    assert right == "3*`a*b` + a"
 
 
 def test_numpy_warnings_stay_in_log(runner, workdir):
@@ -278,7 +274,7 @@ def test_numpy_warnings_stay_in_log(runner, workdir):
     result = runner.invoke(main, ["fit", "big.csv", "-t", "y"])
     assert result.exit_code == 0, result.output
     assert "Warning" not in result.stderr
-    assert result.stdout.startswith("y = 3.0")
+    assert result.stdout.startswith("y = 3*x + 1\n")
 
 
 def test_report_fences_quoted_names(runner, workdir):

@@ -34,6 +34,7 @@ def render_markdown(formula):
         _formula_section(formula),
         _data_section(details.get("data"), details.get("notes", [])),
         _coefficient_section(formula),
+        _candidate_section(formula),
         _metrics_section(details.get("metrics")),
         _truth_section(details.get("truth")),
         _settings_section(details),
@@ -42,13 +43,12 @@ def render_markdown(formula):
 
 
 def _formula_section(formula):
-    return "\n\n".join(
-        [
-            "## Formula",
-            f"$$\n{formula.latex()}\n$$",
-            f"```text\n{formula}\n```",
-        ]
-    )
+    parts = ["## Formula"]
+    details = formula.details
+    warnings = [details.get("misfit"), details.get("selection", {}).get("all_pruned")]
+    parts += [f"> **Warning:** {text}" for text in warnings if text]
+    parts += [f"$$\n{formula.latex()}\n$$", f"```text\n{formula}\n```"]
+    return "\n\n".join(parts)
 
 
 def _data_section(data, notes):
@@ -82,25 +82,82 @@ def _coefficient_section(formula):
         for row in details.get("truth", {}).get("terms", [])
         if row["true"] is not None
     }
-    names = list(dict.fromkeys([*collapsed, *refit, *true]))
-    rows = [
-        [
-            _code(name),
-            _number(collapsed.get(name)),
-            _number(refit.get(name)),
-            _number(true.get(name)),
-        ]
-        for name in names
-    ]
+    estimates = details.get("estimates", {"exact_fit": False, "terms": []})
+    by_term = {row["term"]: row for row in estimates["terms"]}
+    names = list(dict.fromkeys([*collapsed, *by_term, *refit, *true]))
+    rows = []
+    for name in names:
+        row = by_term.get(name, {})
+        interval = row.get("interval")
+        rows.append(
+            [
+                _code(name),
+                _number(collapsed.get(name)),
+                _number(row.get("refit", refit.get(name))),
+                _code(row["exact"]) if row.get("exact") else "",
+                _number(row.get("stderr")),
+                f"{interval[0]:.6g} to {interval[1]:.6g}" if interval else "",
+                _number(true.get(name)),
+            ]
+        )
     text = (
         "Collapsed: the network's weight matrices multiplied into one coefficient "
-        "per term. Refit: least squares on the chosen terms. A blank refit cell "
-        "means the term was not chosen."
+        "per term. Refit: least squares on the chosen terms; a blank cell means "
+        "the term was not chosen. Exact: the simple value that replaces the refit "
+        "where the fit allows it. The standard error and the 95% interval come "
+        "from the refit."
     )
-    header = ["term", "collapsed (network)", "refit", "true"]
+    if estimates["exact_fit"]:
+        text += (
+            " The residual is at rounding level, so the data carries no noise to "
+            "estimate an error from: the coefficients are exact to rounding."
+        )
+    header = [
+        "term",
+        "collapsed (network)",
+        "refit",
+        "exact",
+        "standard error",
+        "95% interval",
+        "true",
+    ]
     if not true:
-        header, rows = header[:3], [row[:3] for row in rows]
+        header, rows = header[:-1], [row[:-1] for row in rows]
     return "\n\n".join(["## Coefficients", text, _table(header, rows)])
+
+
+def _candidate_section(formula):
+    selection = formula.details.get("selection", {})
+    candidates = selection.get("candidates")
+    if not candidates:
+        return ""
+    rows = [
+        [
+            "**chosen**" if c["chosen"] else "",
+            str(c["n_terms"]),
+            f"{c['rmse']:.6g}",
+            f"{c['criterion']:.2f}",
+            _code(c["formula"]),
+        ]
+        for c in candidates
+    ]
+    text = (
+        f"{selection['n_scored']} subsets of terms were refitted and scored; the "
+        f"best are listed. Criterion: BIC, n·log(RSS/n) + k·log(n), plus 0.5 per "
+        f"unit of term complexity; lower is better."
+    )
+    parts = ["## Candidates", text]
+    runner_up = selection.get("runner_up")
+    if runner_up is not None:
+        parts.append(
+            f"**Equally good alternative:** {_code(runner_up['formula'])} has "
+            f"criterion {runner_up['criterion']:.2f} against "
+            f"{selection['criterion']:.2f} for the chosen formula, within the "
+            f"margin of 2. The data cannot tell the two apart."
+        )
+    header = ["", "terms", "RMSE", "criterion", "formula"]
+    parts.append(_table(header, rows))
+    return "\n\n".join(parts)
 
 
 def _metrics_section(metrics):
