@@ -95,6 +95,10 @@ def test_high_threshold_warns_all_pruned():
     with pytest.warns(UserWarning, match=message):
         formula = fit(frame, "y", threshold=50.0)
     assert formula.terms == [1]
+    assert formula.details["selection"]["all_pruned"].startswith(
+        "Pruning removed every term that varies: the largest contribution, of x, is "
+    )
+    assert "misfit" not in formula.details
 
 
 def test_fit_rejects_bad_truth_before_training():
