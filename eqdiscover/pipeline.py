@@ -21,6 +21,7 @@ from .expressions import display_name, parse_formula, readable_numbers, to_float
 from .formula import Formula
 from .library import DEFAULT_LIBRARY, FeatureLibrary
 from .network import SparseLinearNetwork
+from .residuals import ResidualBins
 from .selection import MARGIN, contributions, residual_floor, select_terms
 from .statistics import Statistics, t_quantile_975
 
@@ -39,13 +40,6 @@ DEFAULTS = {
 # A residual within this factor of the floor of the selection's score is
 # rounding noise: the data is noise-free and the formula fits it exactly.
 EXACT_FIT_FACTOR = 100.0
-# Residual structure: quantile bins per input, and the z-score of the binned
-# means beyond which the residuals follow that input. A z-score of 5 has a
-# chance of about 3e-7 for residuals that are pure noise.
-MAX_BINS = 20
-MIN_ROWS_PER_BIN = 25
-MISFIT_Z = 5.0
-MISFIT_SHARE = 0.01
 CANDIDATES_SHOWN = 10
 
 logger = logging.getLogger(__name__)
@@ -142,9 +136,11 @@ def fit(
 
     with _timed("reading the rows into statistics"):
         stats = Statistics.from_arrays(theta[:, others], y)
-    stats, others, dropped = _drop_dependent_terms(
+        bins = ResidualBins.from_arrays(dataset.inputs.to_numpy(), theta[:, others], y)
+    stats, others, dropped, kept = _drop_dependent_terms(
         stats, others, has_constant, feature_library, notes
     )
+    bins = bins.select(kept)
     if not others:
         raise DataError(
             f"Library {feature_library.spec!r} has no term besides the constant that "
@@ -234,7 +230,7 @@ def fit(
     if exact_fit or all_pruned is not None:
         misfit = None
     else:
-        misfit = _residual_structure(formula, dataset)
+        misfit = _misfit_message(stats, bins, chosen.columns, values, dataset)
     if misfit is not None:
         formula.details["misfit"] = misfit
         warnings.warn(misfit, UserWarning, stacklevel=2)
@@ -311,57 +307,21 @@ def _estimates(stats, chosen, values, exact, stderr, exact_fit, column_terms, di
     return {"exact_fit": bool(exact_fit), "terms": rows}
 
 
-def _residual_structure(formula, dataset):
-    """Return a message when the residuals still follow an input, else None.
-
-    For each input the rows are cut into quantile bins. Under pure noise the
-    between-bin sum of squares over the residual variance follows a
-    chi-squared law with ``bins - 1`` degrees of freedom; its Wilson-Hilferty
-    z-score beyond ``MISFIT_Z``, with the bin means explaining at least
-    ``MISFIT_SHARE`` of the residual variance, marks a trend the formula missed.
-    """
-    y = dataset.target.to_numpy(dtype=float)
-    residual = y - formula.predict(dataset.inputs)
-    n_samples = len(residual)
-    bins = min(MAX_BINS, n_samples // MIN_ROWS_PER_BIN)
-    total = float(np.sum((residual - residual.mean()) ** 2))
-    if bins < 3 or total == 0:
-        return None
-    worst = None
-    for column in dataset.inputs.columns:
-        order = np.argsort(dataset.inputs[column].to_numpy(dtype=float), kind="stable")
-        groups = np.array_split(residual[order], bins)
-        means = np.array([g.mean() for g in groups])
-        sizes = np.array([len(g) for g in groups])
-        between = float(np.sum(sizes * (means - residual.mean()) ** 2))
-        within = total - between
-        if within <= 0:
-            share, z = 1.0, np.inf
-        else:
-            share = between / total
-            statistic = between / (within / (n_samples - bins))
-            z = _chi_squared_z(statistic, bins - 1)
-        if (
-            z > MISFIT_Z
-            and share >= MISFIT_SHARE
-            and (worst is None or share > worst[1])
-        ):
-            worst = (column, share)
+def _misfit_message(stats, bins, columns, values, dataset):
+    """Return a warning when the residuals still follow an input, else None."""
+    relative_rss = stats.lstsq([], fixed=dict(zip(columns, values)))[1]
+    y_norm_squared = (stats.target_rms**2) * stats.n_samples
+    worst = bins.worst_input(columns, values, relative_rss, y_norm_squared)
     if worst is None:
         return None
-    column, share = worst
+    index, share = worst
+    column = dataset.inputs.columns[index]
     return (
         f"The library probably cannot express the data: the residuals still follow "
         f"{display_name(column)} (their binned means explain {share:.0%} of the "
         f"residual variance), so the formula is only the best approximation found. "
         f"Add terms to --library, such as log, sqrt or inv, or a custom term."
     )
-
-
-def _chi_squared_z(statistic, dof):
-    """Return the Wilson-Hilferty z-score of a chi-squared statistic."""
-    scale = 2.0 / (9.0 * dof)
-    return ((statistic / dof) ** (1.0 / 3.0) - (1.0 - scale)) / math.sqrt(scale)
 
 
 def _train_network(stats, settings):
@@ -465,11 +425,11 @@ def _drop_dependent_terms(stats, others, has_constant, feature_library, notes):
         notes.append(f"Left out term {name(j + 1)} because {reason}.")
         dropped.append({"term": name(j + 1), "reason": reason})
         gone.add(j)
+    keep = [j for j in range(len(others)) if j not in gone]
     if gone:
-        keep = [j for j in range(len(others)) if j not in gone]
         stats = stats.select(keep)
         others = [others[j] for j in keep]
-    return stats, others, dropped
+    return stats, others, dropped, keep
 
 
 def _check_enough_rows(n_samples, n_terms):
