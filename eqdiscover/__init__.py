@@ -3,7 +3,7 @@
 from ._version import __version__
 from .data import Dataset, generate, read_csv
 from .exceptions import ConvergenceWarning, DataError, EqdiscoverError, ParseError
-from .formula import Formula
+from .formula import Formula, load
 from .library import FeatureLibrary
 from .network import SparseLinearNetwork
 from .pipeline import fit
@@ -22,5 +22,6 @@ __all__ = [
     "__version__",
     "fit",
     "generate",
+    "load",
     "read_csv",
 ]
