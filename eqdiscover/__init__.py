@@ -2,7 +2,14 @@
 
 from ._version import __version__
 from .data import Dataset, generate, read_csv
-from .exceptions import ConvergenceWarning, DataError, EqdiscoverError, ParseError
+from .estimator import EquationRegressor
+from .exceptions import (
+    ConvergenceWarning,
+    DataError,
+    DataTypeError,
+    EqdiscoverError,
+    ParseError,
+)
 from .formula import Formula, load
 from .library import FeatureLibrary
 from .network import SparseLinearNetwork
@@ -12,8 +19,10 @@ from .statistics import Statistics
 __all__ = [
     "ConvergenceWarning",
     "DataError",
+    "DataTypeError",
     "Dataset",
     "EqdiscoverError",
+    "EquationRegressor",
     "FeatureLibrary",
     "Formula",
     "ParseError",
