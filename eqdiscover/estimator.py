@@ -31,8 +31,8 @@ class EquationRegressor:
         \hat y = \sum_j \mathrm{coef}_j \, \theta_j(x) + \mathrm{intercept}
 
     where the :math:`\theta_j` are the non-constant terms of the
-    :class:`~eqdiscover.library.FeatureLibrary` (x, x², sin x, …) and most
-    coefficients are zero. :func:`eqdiscover.fit` chooses the terms: an
+    :class:`~eqdiscover.library.FeatureLibrary` (x, x², sin x, …), and the
+    coefficients of the terms that the fit leaves out are zero. :func:`eqdiscover.fit` chooses the terms: an
     L1-sparse linear network ranks them, every small subset of the strongest
     is refitted by least squares and scored by an information criterion,
     and terms below ``threshold`` are pruned.
@@ -202,10 +202,11 @@ class EquationRegressor:
 
     def _store(self, formula, library, X):
         """Set the fitted attributes from the formula and the full library."""
-        for name in ("feature_names_in_",):
-            self.__dict__.pop(name, None)
-        if column_names(X) is not None:
-            self.feature_names_in_ = np.asarray(column_names(X), dtype=object)
+        # A fit on an array drops the names of an earlier fit on a DataFrame.
+        self.__dict__.pop("feature_names_in_", None)
+        names = column_names(X)
+        if names is not None:
+            self.feature_names_in_ = np.asarray(names, dtype=object)
         self.n_features_in_ = len(library.feature_names_in_)
 
         # The formula's symbols cover only the columns that vary, so its terms
@@ -271,8 +272,9 @@ class EquationRegressor:
     def score(self, X, y, sample_weight=None):
         """Return the coefficient of determination R² of :meth:`predict` on ``X``.
 
-        As scikit-learn's ``r2_score`` does, a constant ``y`` gives 1.0 when
-        the predictions equal it and 0.0 otherwise.
+        As ``sklearn.metrics.r2_score`` does with its default
+        ``force_finite=True`` (scikit-learn 1.9), a constant ``y`` gives 1.0
+        when the predictions equal it and 0.0 otherwise.
 
         Parameters
         ----------

@@ -20,9 +20,9 @@ from eqdiscover.exceptions import NotFittedError
 RTOL_EXACT = 1e-9
 
 # scikit-learn 1.9 checks that EquationRegressor fails, and why. The checks run
-# on a small library because several of their data sets have fewer rows than
-# the default library has terms for their number of features (31 terms for 5
-# features against 20 rows), and a fit needs more rows than terms.
+# on a small library because a fit needs more rows than library terms. Several
+# check data sets are too small for the default library: one has 20 rows and
+# 5 features, for which the default library has 31 terms.
 EXPECTED_FAILED_CHECKS = {
     "check_estimators_unfitted": (
         "the check expects scikit-learn's own NotFittedError class; predict "
