@@ -1,7 +1,6 @@
 """The recovered formula: expression, coefficients, predictions and JSON form."""
 
 import json
-import math
 import numbers
 import re
 from pathlib import Path
@@ -10,36 +9,15 @@ import numpy as np
 import pandas as pd
 import sympy as sp
 
+from ._formula_json import FORMAT_VERSION, FORMULA_KEYS, FormulaReader
 from ._io import check_writable, write_texts_atomic
 from ._version import __version__
 from .compare import check_expandable, compare
 from .exceptions import DataError
-from .expressions import display_name, evaluate, parse_formula, to_float
+from .expressions import display_name, evaluate, parse_formula
 
 __all__ = ["FORMAT_VERSION", "Formula", "load"]
 
-# Version of the JSON layout written by Formula.to_dict; load reads only this.
-FORMAT_VERSION = 1
-
-# Keys that to_dict writes for the formula itself; every other key is a detail.
-_FORMULA_KEYS = (
-    "format_version",
-    "target",
-    "columns",
-    "expression",
-    "display",
-    "latex",
-    "terms",
-    "coefficients",
-    "intercept",
-    "symbols",
-    "eqdiscover_version",
-)
-_SYMBOL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# Public version identifiers of PEP 440, with an optional local part.
-_VERSION = re.compile(
-    r"\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?(\+[A-Za-z0-9.]+)?"
-)
 # Digits of the coefficients in repr(formula).
 _REPR_DIGITS = 6
 _REPR_MAX_LENGTH = 100
@@ -241,7 +219,7 @@ class Formula:
         ValueError
             If a key of :attr:`details` is one of the formula's own keys.
         """
-        clashes = [key for key in self.details if key in _FORMULA_KEYS]
+        clashes = [key for key in self.details if key in FORMULA_KEYS]
         if clashes:
             raise ValueError(
                 f"Detail {clashes[0]!r} has the name of a formula field; rename it."
@@ -347,7 +325,10 @@ class Formula:
         >>> print(Formula.from_dict(formula.to_dict()))
         C = 0.555555555555556*F - 17.7777777777778
         """
-        return _FormulaReader(data, source).read()
+        reader = FormulaReader(data, source)
+        formula = cls(*reader.read_parts())
+        reader.check_agreement(formula)
+        return formula
 
 
 def load(path):
@@ -409,144 +390,3 @@ def _reject_constant(name):
 
 def _is_real(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-class _FormulaReader:
-    """Checks of one JSON object from :meth:`Formula.to_dict`, field by field."""
-
-    def __init__(self, data, source):
-        self.data = data
-        self.source = source
-
-    def fail(self, field, problem):
-        raise DataError(
-            f"Field {field!r} of {self.source} {problem}; fix the field or save "
-            f"the formula again."
-        )
-
-    def field(self, name, kind, description):
-        if name not in self.data:
-            raise DataError(
-                f"Field {name!r} is missing from {self.source}; save the formula again."
-            )
-        value = self.data[name]
-        if not isinstance(value, kind) or isinstance(value, bool):
-            self.fail(name, f"must be {description}, got {type(value).__name__}")
-        return value
-
-    def number(self, field, value):
-        if not _is_real(value) or not math.isfinite(to_float(value)):
-            self.fail(field, f"must hold finite numbers, got {value!r}")
-        return float(value)
-
-    def read(self):
-        if not isinstance(self.data, dict):
-            raise DataError(
-                f"{self.source[0].upper()}{self.source[1:]} must be a JSON object, "
-                f"got {type(self.data).__name__}; save the formula again."
-            )
-        self.check_versions()
-        target = self.field("target", str, "text")
-        if not target:
-            self.fail("target", "is empty")
-        symbols = self.read_symbols()
-        terms, coef = self.read_terms(symbols)
-        details = {k: v for k, v in self.data.items() if k not in _FORMULA_KEYS}
-        formula = Formula(target, terms, coef, symbols, details)
-        self.check_expression(formula)
-        self.check_repeated_fields(formula)
-        return formula
-
-    def check_versions(self):
-        version = self.field("format_version", int, "an integer")
-        if version > FORMAT_VERSION:
-            self.fail(
-                "format_version",
-                f"is {version}, newer than the version {FORMAT_VERSION} that "
-                f"eqdiscover {__version__} reads; upgrade eqdiscover",
-            )
-        if version != FORMAT_VERSION:
-            self.fail("format_version", f"must be {FORMAT_VERSION}, got {version}")
-        written_by = self.field("eqdiscover_version", str, "text")
-        if not _VERSION.fullmatch(written_by):
-            self.fail("eqdiscover_version", f"is {written_by!r}, not a version number")
-
-    def read_symbols(self):
-        """Return the map of column to internal symbol, in column order."""
-        columns = self.field("columns", list, "a list of column names")
-        if not all(isinstance(c, str) for c in columns):
-            self.fail("columns", "must hold only text")
-        if len(set(columns)) != len(columns):
-            self.fail("columns", "names a column more than once")
-        names = self.field("symbols", dict, "an object of symbol to column")
-        if not all(_SYMBOL_NAME.fullmatch(name) for name in names):
-            self.fail("symbols", "must use identifiers as symbol names")
-        if sorted(names.values(), key=str) != sorted(columns):
-            self.fail("symbols", "must map one symbol to each of the columns")
-        by_column = {column: name for name, column in names.items()}
-        return {c: sp.Symbol(by_column[c], real=True) for c in columns}
-
-    def read_terms(self, symbols):
-        rows = self.field("terms", list, "a list of terms")
-        terms, coef = [], []
-        for row in rows:
-            if not isinstance(row, dict) or set(row) != {"term", "coefficient"}:
-                self.fail("terms", "must hold objects with 'term' and 'coefficient'")
-            if not isinstance(row["term"], str):
-                self.fail("terms", "must give each term as text")
-            term = parse_formula(row["term"], symbols)
-            factor, _ = term.as_coeff_Mul()
-            if term.is_Add or (term.is_Number and term != 1) or factor != 1:
-                self.fail("terms", f"has {row['term']!r}, which is not one term")
-            if term in terms:
-                self.fail("terms", f"lists {row['term']!r} more than once")
-            terms.append(term)
-            coef.append(self.number("terms", row["coefficient"]))
-        return terms, coef
-
-    def check_expression(self, formula):
-        """Check that the expression texts are the sum of the terms."""
-        expected = _coefficients_by_term(formula.expr)
-        internal = {str(s): s for s in formula.symbols.values()}
-        expression = self.field("expression", str, "text")
-        parsed = _coefficients_by_term(parse_formula(expression, internal))
-        if not _same_coefficients(parsed, expected, rtol=0.0):
-            self.fail("expression", "does not match the terms")
-        display = self.field("display", str, "text")
-        parsed = _coefficients_by_term(parse_formula(display, formula.symbols))
-        # display rounds every coefficient to 15 significant digits.
-        # NOTE: rounding also turns a fractional power such as sqrt(x) into
-        # x**0.5, which then differs from the term. The library makes no such
-        # terms yet.
-        if not _same_coefficients(parsed, expected, rtol=1e-14):
-            self.fail("display", "does not match the terms")
-        self.field("latex", str, "text")
-
-    def check_repeated_fields(self, formula):
-        coefficients = self.field("coefficients", dict, "an object of term to number")
-        values = {k: self.number("coefficients", v) for k, v in coefficients.items()}
-        if values != formula.coefficients:
-            self.fail("coefficients", "does not match the terms")
-        intercept = self.number(
-            "intercept", self.field("intercept", numbers.Real, "a number")
-        )
-        if intercept != formula.intercept:
-            self.fail("intercept", "does not match the terms")
-
-
-def _coefficients_by_term(expr):
-    """Split a sum into a map of term to coefficient, without expanding it."""
-    coefficients = {}
-    for part in sp.Add.make_args(expr):
-        factor, term = part.as_coeff_Mul()
-        coefficients[term] = coefficients.get(term, 0) + factor
-    return {term: c for term, c in coefficients.items() if c != 0}
-
-
-def _same_coefficients(found, expected, rtol):
-    if set(found) != set(expected):
-        return False
-    return all(
-        math.isclose(float(found[t]), float(expected[t]), rel_tol=rtol, abs_tol=0.0)
-        for t in expected
-    )
