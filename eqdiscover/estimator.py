@@ -32,10 +32,11 @@ class EquationRegressor:
 
     where the :math:`\theta_j` are the non-constant terms of the
     :class:`~eqdiscover.library.FeatureLibrary` (x, x², sin x, …), and the
-    coefficients of the terms that the fit leaves out are zero. :func:`eqdiscover.fit` chooses the terms: an
-    L1-sparse linear network ranks them, every small subset of the strongest
-    is refitted by least squares and scored by an information criterion,
-    and terms below ``threshold`` are pruned.
+    coefficients of the terms that the fit leaves out are zero.
+    :func:`eqdiscover.fit` chooses the terms: an L1-sparse linear network
+    ranks them, every small subset of the strongest is refitted by least
+    squares and scored by an information criterion, and terms below
+    ``threshold`` are pruned.
 
     Parameters
     ----------

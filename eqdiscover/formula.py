@@ -203,7 +203,7 @@ class Formula:
     def to_dict(self):
         """Return the formula and its details as JSON-ready data.
 
-        The layout, version :data:`FORMAT_VERSION`, holds ``target``,
+        The layout, version :data:`FORMAT_VERSION`, contains ``target``,
         ``columns`` (the input columns in order) and ``terms``: each term as
         text in the column names, which
         :func:`~eqdiscover.expressions.parse_formula` reads back, with its

@@ -1,4 +1,6 @@
 import pickle
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -300,3 +302,25 @@ def test_predict_same_frame_no_warning(fitted_on_frame):
         warnings.simplefilter("error")
         predicted = fitted_on_frame.predict(pd.DataFrame(X_GOOD, columns=["a", "b"]))
     assert_allclose(predicted, Y_GOOD, rtol=RTOL_EXACT)
+
+
+def test_works_without_sklearn():
+    script = (
+        "import sys\n"
+        "sys.modules['sklearn'] = None\n"  # makes any import of sklearn fail
+        "import numpy as np\n"
+        "from eqdiscover import EquationRegressor\n"
+        "X = np.linspace(0.0, 1.0, 20).reshape(-1, 1)\n"
+        "model = EquationRegressor(library='const,poly:1').fit(X, 2 * X[:, 0] + 1)\n"
+        "print(repr(model.coef_.tolist()), repr(model.intercept_))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    coef, intercept = result.stdout.split()
+    assert_allclose(float(coef.strip("[]")), 2.0, rtol=RTOL_EXACT)
+    assert_allclose(float(intercept), 1.0, rtol=RTOL_EXACT)
