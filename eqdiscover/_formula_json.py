@@ -141,6 +141,8 @@ class FormulaReader:
         expected = _coefficients_by_term(formula.expr)
         internal = {str(s): s for s in formula.symbols.values()}
         expression = self.field("expression", str, "text")
+        # NOTE: parse_formula rejects text over MAX_FORMULA_LENGTH characters,
+        # so a formula of a few hundred terms saves but does not load.
         parsed = _coefficients_by_term(parse_formula(expression, internal))
         if not _same_coefficients(parsed, expected, rtol=0.0):
             self.fail("expression", "does not match the terms")
