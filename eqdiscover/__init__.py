@@ -2,8 +2,15 @@
 
 from ._version import __version__
 from .data import Dataset, generate, read_csv
-from .exceptions import ConvergenceWarning, DataError, EqdiscoverError, ParseError
-from .formula import Formula
+from .estimator import EquationRegressor
+from .exceptions import (
+    ConvergenceWarning,
+    DataError,
+    DataTypeError,
+    EqdiscoverError,
+    ParseError,
+)
+from .formula import Formula, load
 from .library import FeatureLibrary
 from .network import SparseLinearNetwork
 from .pipeline import fit
@@ -12,8 +19,10 @@ from .statistics import Statistics
 __all__ = [
     "ConvergenceWarning",
     "DataError",
+    "DataTypeError",
     "Dataset",
     "EqdiscoverError",
+    "EquationRegressor",
     "FeatureLibrary",
     "Formula",
     "ParseError",
@@ -22,5 +31,6 @@ __all__ = [
     "__version__",
     "fit",
     "generate",
+    "load",
     "read_csv",
 ]

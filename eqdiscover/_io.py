@@ -25,8 +25,12 @@ def _missing_folders(path):
     return missing
 
 
-def check_writable(paths, force, inputs=()):
+def check_writable(paths, force, inputs=(), force_option="--force"):
     """Raise unless every output path can be written.
+
+    ``force_option`` is how the caller's user overwrites a file, named in the
+    error for a path that exists: ``--force`` on the command line,
+    ``force=True`` in Python.
 
     Raises
     ------
@@ -48,7 +52,8 @@ def check_writable(paths, force, inputs=()):
             raise DataError(f"Output {str(path)!r} is a folder; give a file name.")
         if path.exists() and not force:
             raise DataError(
-                f"Output {str(path)!r} already exists; pass --force to overwrite it."
+                f"Output {str(path)!r} already exists; pass {force_option} to "
+                f"overwrite it."
             )
         folder = _existing_folder(path)
         if not folder.is_dir():

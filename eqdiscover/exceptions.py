@@ -12,6 +12,10 @@ class DataError(EqdiscoverError, ValueError):
     """
 
 
+class DataTypeError(DataError, TypeError):
+    """Input data with a value of a type that cannot be read as a number."""
+
+
 class ParseError(EqdiscoverError, ValueError):
     """Formula text that the restricted parser rejects."""
 

@@ -81,7 +81,7 @@ def _tokenize(text):
         kind = match.lastgroup
         value = match.group()
         if kind == "quoted":
-            kind, value = "name", value[1:-1]
+            value = value[1:-1]
         if kind == "op" and value == "^":
             value = "**"
         if kind != "space":
@@ -189,22 +189,25 @@ class _Parser:
             expr = self.nested(self.sum)
             self.expect(")")
             return expr
-        if kind == "name":
-            return self.name(value, position)
+        if kind in ("name", "quoted"):
+            return self.name(value, position, quoted=kind == "quoted")
         found_text = repr(value) if kind != "end" else "the end"
         self.fail(
             f"Expected a number, name or '(' but found {found_text} at {position}"
         )
 
-    def name(self, value, position):
-        if value in self.symbols:
-            return self.symbols[value]
-        if value in FUNCTIONS and self.peek()[1] == "(":
+    def name(self, value, position, quoted=False):
+        # A function name followed by "(" is a call even when a column has
+        # the same name, so that "sin(sin)" reads for a column named sin. A
+        # name between backticks is always a column.
+        if not quoted and value in FUNCTIONS and self.peek()[1] == "(":
             self.take()
             argument = self.nested(self.sum)
             self.expect(")")
             return FUNCTIONS[value](argument)
-        if value in CONSTANTS:
+        if value in self.symbols:
+            return self.symbols[value]
+        if not quoted and value in CONSTANTS:
             return CONSTANTS[value]
         known = ", ".join(sorted(self.symbols)) or "none"
         self.fail(

@@ -1,16 +1,26 @@
 """The recovered formula: expression, coefficients, predictions and JSON form."""
 
+import json
+import numbers
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import sympy as sp
 
+from ._formula_json import FORMAT_VERSION, FORMULA_KEYS, FormulaReader
+from ._io import check_writable, write_texts_atomic
 from ._version import __version__
+from .compare import check_expandable, compare
 from .exceptions import DataError
-from .expressions import display_name, evaluate
+from .expressions import display_name, evaluate, parse_formula
 
-__all__ = ["Formula"]
+__all__ = ["FORMAT_VERSION", "Formula", "load"]
+
+# Digits of the coefficients in repr(formula).
+_REPR_DIGITS = 6
+_REPR_MAX_LENGTH = 100
 
 
 _LATEX_SPECIAL = {
@@ -168,29 +178,86 @@ class Formula:
         left = sp.latex(latex_symbol(self.target))
         return f"{left} = {sp.latex(self._build(15).xreplace(names))}"
 
+    def compare(self, truth):
+        """Compare the formula with the true one, term by term.
+
+        Parameters
+        ----------
+        truth : str
+            True formula in the column names, read by the restricted parser
+            of :func:`~eqdiscover.expressions.parse_formula`.
+
+        Returns
+        -------
+        Comparison
+            See :class:`eqdiscover.compare.Comparison`.
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> F = sp.Symbol("F")
+        >>> formula = Formula("C", [F, sp.Integer(1)], [0.5555555, -17.7777], {"F": F})
+        >>> result = formula.compare("5*(F - 32)/9")
+        >>> result.terms_match, f"{result.max_relative_error:.1e}"
+        (True, '4.4e-06')
+        """
+        expr = parse_formula(truth, self.symbols)
+        check_expandable(expr, truth)
+        return compare(expr, self.expr)
+
     def __str__(self):
         return f"{display_name(self.target)} = {sp.sstr(self.display_expr)}"
 
     def __repr__(self):
-        return f"<Formula {self}>"
+        rounded = self.expr.evalf(_REPR_DIGITS).xreplace(self.display_names)
+        text = sp.sstr(rounded)
+        if len(text) > _REPR_MAX_LENGTH:
+            text = text[: _REPR_MAX_LENGTH - 3] + "..."
+        metrics = self.details.get("metrics")
+        r2 = metrics.get("r2") if isinstance(metrics, dict) else None
+        fit = f" (r2={r2:.{_REPR_DIGITS}g})" if _is_real(r2) else ""
+        return f"<Formula {display_name(self.target)} = {text}{fit}>"
 
     def to_dict(self):
         """Return the formula and its details as JSON-ready data.
 
-        ``expression`` is text in the internal symbols that ``sympy.parse_expr``
-        reads back; ``symbols`` maps each symbol name to its column.
+        The layout, version :data:`FORMAT_VERSION`, contains ``target``,
+        ``columns`` (the input columns in order) and ``terms``: each term as
+        text in the column names, which
+        :func:`~eqdiscover.expressions.parse_formula` reads back, with its
+        coefficient and, where the coefficient is an exact number such as
+        ``5/9``, its text in ``exact``. ``expression`` is the same formula as text in the
+        internal symbols, which ``sympy.parse_expr`` also reads back;
+        ``symbols`` maps each symbol name to its column. ``display``,
+        ``latex``, ``coefficients`` and ``intercept`` repeat the formula in
+        other forms. The details follow as top-level keys, and last the
+        eqdiscover version.
+
+        Raises
+        ------
+        ValueError
+            If a key of :attr:`details` is one of the formula's own keys.
         """
+        clashes = [key for key in self.details if key in FORMULA_KEYS]
+        if clashes:
+            raise ValueError(
+                f"Detail {clashes[0]!r} has the name of a formula field; rename it."
+            )
+        names = self.display_names
         return {
+            "format_version": FORMAT_VERSION,
             "target": self.target,
+            "columns": list(self.symbols),
             "expression": sp.sstr(self.expr),
             "display": sp.sstr(self.display_expr),
             "latex": self.latex(),
             "terms": [
                 {
-                    "term": sp.sstr(t.xreplace(self.display_names)),
+                    "term": sp.sstr(t.xreplace(names)),
                     "coefficient": float(c),
+                    "exact": None if e is None else sp.sstr(e),
                 }
-                for t, c in zip(self.terms, self.coef)
+                for t, c, e in zip(self.terms, self.coef, self.exact)
             ],
             "coefficients": self.coefficients,
             "intercept": self.intercept,
@@ -198,3 +265,151 @@ class Formula:
             **self.details,
             "eqdiscover_version": __version__,
         }
+
+    def save(self, path, *, force=False):
+        """Write the formula as JSON, as :meth:`to_dict` lays it out.
+
+        The file is written under a temporary name and renamed into place, so
+        it is never left partly written. :func:`eqdiscover.load` reads it back.
+
+        Parameters
+        ----------
+        path : str or Path
+        force : bool, default=False
+            Overwrite ``path`` if it exists.
+
+        Raises
+        ------
+        DataError
+            If ``path`` exists and ``force`` is false, if a column name cannot
+            be written as formula text, or if the formula or its details contain
+            NaN or infinity.
+        OutputError
+            If the file cannot be written.
+        """
+        path = Path(path)
+        check_writable([path], force, force_option="force=True")
+        data = self.to_dict()
+        self._check_terms_read_back(data["terms"])
+        try:
+            text = json.dumps(data, indent=2, allow_nan=False) + "\n"
+        except ValueError:
+            raise DataError(
+                f"Cannot save the formula of {self.target!r} because it or its "
+                f"details contain NaN or infinity, which JSON cannot store; replace "
+                f"those values first."
+            ) from None
+        write_texts_atomic({path: text})
+
+    def _check_terms_read_back(self, rows):
+        for column in self.symbols:
+            if "`" in column:
+                raise DataError(
+                    f"Column name {column!r} contains a backtick, which formula "
+                    f"text cannot quote; rename the column before saving."
+                )
+        for row, term in zip(rows, self.terms):
+            if parse_formula(row["term"], self.symbols) != term:
+                raise DataError(
+                    f"Term {row['term']} does not read back as the same term; "
+                    f"rename the columns it uses before saving."
+                )
+
+    @classmethod
+    def from_dict(cls, data, *, source="the formula data"):
+        """Rebuild a formula from the output of :meth:`to_dict`.
+
+        Formula text is read only by the restricted parser of
+        :func:`~eqdiscover.expressions.parse_formula`, never evaluated as
+        code. Every field is checked: types, lengths, finite coefficients, the
+        format version, and that ``expression``, ``display``, ``coefficients``
+        and ``intercept`` agree with ``terms``. The other keys become
+        :attr:`details`. The rebuilt symbols are real, as the fit makes them.
+
+        Parameters
+        ----------
+        data : dict
+        source : str, default="the formula data"
+            Where ``data`` came from, named in error messages.
+
+        Raises
+        ------
+        DataError
+            If a field is missing, has the wrong type or disagrees with the
+            terms.
+        ParseError
+            If formula text does not parse.
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> F = sp.Symbol("F")
+        >>> formula = Formula("C", [F, sp.Integer(1)], [5 / 9, -160 / 9], {"F": F})
+        >>> print(Formula.from_dict(formula.to_dict()))
+        C = 0.555555555555556*F - 17.7777777777778
+        """
+        reader = FormulaReader(data, source)
+        formula = cls(*reader.read_parts())
+        reader.check_agreement(formula)
+        return formula
+
+
+def load(path):
+    """Read a formula that :meth:`Formula.save` or ``eqdiscover fit --output`` wrote.
+
+    Formula text in the file is read only by the restricted parser, never
+    evaluated as code; see :meth:`Formula.from_dict` for the checks.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    Formula
+
+    Raises
+    ------
+    DataError
+        If the file is missing, not JSON, or any field fails a check.
+    ParseError
+        If formula text in the file does not parse.
+
+    Examples
+    --------
+    >>> import sympy as sp, tempfile, pathlib
+    >>> F = sp.Symbol("F")
+    >>> formula = Formula("C", [F, sp.Integer(1)], [5 / 9, -160 / 9], {"F": F})
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "celsius.json"
+    >>> formula.save(path)
+    >>> load(path).predict({"F": [212.0]}).tolist()
+    [100.0]
+    """
+    path = Path(path)
+    source = repr(str(path))
+    if path.is_dir():
+        raise DataError(f"{source} is a folder; give the path of a formula file.")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError(f"Formula file {source} not found; check the path.") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataError(
+            f"Cannot read formula file {source} ({error}); check the file."
+        ) from None
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except (json.JSONDecodeError, RecursionError, ValueError) as error:
+        raise DataError(
+            f"Formula file {source} is not valid JSON ({error}); save the formula "
+            f"again."
+        ) from None
+    return Formula.from_dict(data, source=f"formula file {source}")
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not a finite number")
+
+
+def _is_real(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)

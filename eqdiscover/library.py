@@ -316,6 +316,18 @@ class FeatureLibrary:
     def fit(self, X, y=None):
         """Build the terms for the columns of ``X`` and return self.
 
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Inputs. A DataFrame's column names become the symbol names; an
+            array's columns are named ``x0, x1, ...``. Only the names are used.
+        y : None
+            Ignored; accepted for scikit-learn's transformer convention.
+
+        Returns
+        -------
+        self
+
         Raises
         ------
         DataError
@@ -345,6 +357,11 @@ class FeatureLibrary:
     def transform(self, X):
         """Return the library matrix of ``X``, one column per term.
 
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Inputs with the columns seen in :meth:`fit`.
+
         Returns
         -------
         ndarray of shape (n_samples, n_terms)
@@ -363,7 +380,19 @@ class FeatureLibrary:
         return np.column_stack(columns) if columns else np.empty((n_samples, 0))
 
     def get_feature_names_out(self, input_features=None):
-        """Return the term names, written with the input column names."""
+        """Return the term names, written with the input column names.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored; accepted for scikit-learn's transformer convention.
+
+        Returns
+        -------
+        ndarray of str objects, of shape (n_terms,)
+            Names in the order of the columns of :meth:`transform`. Names
+            that are not identifiers are between backticks.
+        """
         return np.asarray([self.display(t.expr) for t in self.terms_], dtype=object)
 
     def display(self, expr):

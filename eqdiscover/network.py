@@ -130,15 +130,23 @@ class SparseLinearNetwork:
 
     Examples
     --------
-    A [1, 2, 1] network learns Fahrenheit to Celsius:
+    A [1, 2, 1] network learns Fahrenheit to Celsius. Its two weight matrices
+    multiply into the slope 5/9, and its biases into the intercept -160/9:
 
     >>> import numpy as np
+    >>> from fractions import Fraction
     >>> fahrenheit = np.linspace(-40, 120, 50).reshape(-1, 1)
     >>> celsius = (fahrenheit[:, 0] - 32) * 5 / 9
     >>> net = SparseLinearNetwork([1, 2, 1], alpha=0.0, random_state=0)
     >>> coef, intercept = net.fit(fahrenheit, celsius).collapse()
     >>> round(float(coef[0]), 6), round(float(intercept), 4)
     (0.555556, -17.7778)
+    >>> [w.shape for w in net.weights_]
+    [(2, 1), (1, 2)]
+    >>> str(Fraction(coef[0]).limit_denominator(100))
+    '5/9'
+    >>> str(Fraction(intercept).limit_denominator(100))
+    '-160/9'
     """
 
     def __init__(

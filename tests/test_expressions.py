@@ -49,6 +49,17 @@ def test_parse_formula_backtick_names():
     assert parse_formula("`temp (F)` + 1", {"temp (F)": column}) == column + 1
 
 
+def test_parse_formula_function_of_same_named_column():
+    column = sp.Symbol("x0")
+    parsed = parse_formula("sin(sin) + sin**2", {"sin": column})
+    assert parsed == sp.sin(column) + column**2
+
+
+def test_parse_formula_backticks_always_mean_a_column():
+    with pytest.raises(ParseError, match="Unknown name 'pi'"):
+        parse_formula("`pi`", {"x": sp.Symbol("x")})
+
+
 @pytest.mark.parametrize(
     "text, message",
     [
