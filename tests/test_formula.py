@@ -225,6 +225,33 @@ def test_load_never_runs_code_in_term(formula, tmp_path, monkeypatch):
     assert not (tmp_path / "MARKER").exists()
 
 
+def test_exact_coefficients_survive_save_and_load(tmp_path):
+    frame, metadata = eqdiscover.generate("fahrenheit_celsius", n_samples=500)
+    fitted = eqdiscover.fit(frame, metadata["target"])
+    fitted.save(tmp_path / "c.json")
+    loaded = eqdiscover.load(tmp_path / "c.json")
+    assert str(loaded) == "celsius = 5*fahrenheit/9 - 160/9"
+    assert sorted(loaded.exact) == [sp.Rational(-160, 9), sp.Rational(5, 9)]
+
+
+def test_load_never_runs_code_in_exact_value(formula, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data = formula.to_dict()
+    data["terms"][0]["exact"] = "__import__('os').system('touch MARKER')"
+    path = write_json(tmp_path / "evil.json", data)
+    with pytest.raises(ParseError, match="Invalid character"):
+        eqdiscover.load(path)
+    assert not (tmp_path / "MARKER").exists()
+
+
+def test_load_rejects_exact_value_that_differs(formula, tmp_path):
+    data = formula.to_dict()
+    data["terms"][0]["exact"] = "5/9"
+    path = write_json(tmp_path / "wrong.json", data)
+    with pytest.raises(DataError, match="has exact coefficient '5/9', which is not"):
+        eqdiscover.load(path)
+
+
 def set_field(data, key, value):
     data[key] = value
 
