@@ -137,6 +137,16 @@ class Formula:
         return self._build(15).xreplace(self.display_names)
 
     @property
+    def candidates(self):
+        """The best formulas the fit scored, best first, as recorded in details.
+
+        Each is a dict with ``terms``, ``n_terms``, ``rmse``, ``criterion``,
+        ``formula`` (text to 6 digits) and ``chosen``. Empty for a formula not
+        made by :func:`eqdiscover.fit`.
+        """
+        return list(self.details.get("selection", {}).get("candidates", []))
+
+    @property
     def intercept(self):
         """Coefficient of the constant term, 0.0 when it was pruned."""
         for term, value in zip(self.terms, self.coef):

@@ -127,7 +127,7 @@ def test_noise_free_fit_says_there_is_no_error_to_estimate():
 
 def test_candidates_are_listed_with_the_chosen_one_marked():
     formula = fit(task_dataset(2, 0.01))
-    candidates = formula.details["selection"]["candidates"]
+    candidates = formula.candidates
     assert len(candidates) == 10
     chosen = [c for c in candidates if c["chosen"]]
     assert len(chosen) == 1
