@@ -17,7 +17,7 @@ PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
 
 
 def test_readme_has_python_examples():
-    assert len(PYTHON_BLOCKS) == 2
+    assert len(PYTHON_BLOCKS) == 3
 
 
 @pytest.mark.parametrize("block", PYTHON_BLOCKS)
@@ -43,3 +43,16 @@ def test_readme_api_values(monkeypatch):
     coef, intercept = namespace["net"].collapse()
     np.testing.assert_allclose(coef, [5 / 9], rtol=1e-6)
     np.testing.assert_allclose(intercept, -160 / 9, rtol=1e-6)
+
+
+def test_readme_solver_values(monkeypatch):
+    monkeypatch.chdir(REPOSITORY)
+    namespace = {}
+    exec(compile(PYTHON_BLOCKS[2], "README.md", "exec"), namespace)  # noqa: S102
+    path = namespace["path"]
+    assert path.coef.shape == (3, 3)
+    assert np.all(path.coef[2] == 0.0)
+    assert path.coef[0, 1] == 0.0
+    for fitted in (namespace["rows"], namespace["statistics"]):
+        assert_allclose(fitted.coef_, [1.99888, 0.0, -0.99891], atol=5e-6)
+        assert fitted.coef_[1] == 0.0
