@@ -247,6 +247,12 @@ def generate_command(name, rows, noise, seed, low, high, output, force):
 )
 @click.option("--truth", help="True formula in the column names, to compare with.")
 @click.option(
+    "--chunk-rows",
+    type=click.IntRange(min=1),
+    help="Read the CSV this many rows at a time, so memory does not grow with "
+    "the number of rows; the maximum absolute error is then not computed.",
+)
+@click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -271,6 +277,7 @@ def fit_command(
     max_iter,
     seed,
     truth,
+    chunk_rows,
     output,
     report,
     force,
@@ -283,14 +290,16 @@ def fit_command(
     """
     outputs = [p for p in (output, report) if p is not None]
     check_writable(outputs, force, inputs=[data, metadata_path(data)])
-    dataset = read_csv(
-        data,
-        target=target,
-        inputs=_split_list(inputs) if inputs is not None else None,
-        truth=truth,
-    )
+    inputs = _split_list(inputs) if inputs is not None else None
+    if chunk_rows is None:
+        data = read_csv(data, target=target, inputs=inputs, truth=truth)
+        target = inputs = truth = None
     formula = fit_formula(
-        dataset,
+        data,
+        target,
+        inputs=inputs,
+        truth=truth,
+        chunk_rows=chunk_rows,
         library=library,
         layers=layers,
         alpha=alpha,

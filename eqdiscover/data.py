@@ -259,17 +259,27 @@ def _numeric_rows(used, notes):
     if n_dropped:
         notes.append(f"Dropped {n_dropped} of {len(used)} rows with missing values.")
         numeric = numeric[complete]
-    if len(numeric) < 2:
+    _check_enough_rows(len(numeric))
+    _check_finite_columns(numeric)
+    return numeric
+
+
+def _check_enough_rows(n_samples):
+    """Raise DataError unless at least 2 complete rows remain."""
+    if n_samples < 2:
         raise DataError(
-            f"Only {len(numeric)} complete row(s) remain; a fit needs at least 2."
+            f"Only {n_samples} complete row(s) remain; a fit needs at least 2."
         )
+
+
+def _check_finite_columns(numeric):
+    """Raise DataError naming the first column of ``numeric`` with an infinity."""
     infinite = ~np.isfinite(numeric.to_numpy()).all(axis=0)
     if infinite.any():
         column = numeric.columns[np.flatnonzero(infinite)[0]]
         raise DataError(
             f"Column {column!r} contains infinite values; remove or replace them."
         )
-    return numeric
 
 
 def _drop_constant_inputs(numeric, inputs, explicit, notes):
@@ -290,7 +300,12 @@ def _drop_constant_inputs(numeric, inputs, explicit, notes):
     return varying
 
 
-def _to_numeric(column):
+def _to_numeric(column, first_row=0):
+    """Convert a column to floats, or raise DataError naming the first bad value.
+
+    ``first_row`` is the number of data rows before the column's first, so
+    that a chunk of a file reports the row number in the whole file.
+    """
     kind = column.dtype.kind
     if kind == "c":
         raise DataError(
@@ -308,8 +323,8 @@ def _to_numeric(column):
         position = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(
             f"Column {column.name!r} has the non-numeric value "
-            f"{column.iloc[position]!r} in data row {position + 1}; fix the value "
-            f"or leave the column out with --inputs."
+            f"{column.iloc[position]!r} in data row {first_row + position + 1}; "
+            f"fix the value or leave the column out with --inputs."
         )
     return converted.astype(float)
 

@@ -23,7 +23,8 @@ from .library import DEFAULT_LIBRARY, FeatureLibrary
 from .network import SparseLinearNetwork
 from .residuals import ResidualBins
 from .selection import MARGIN, contributions, residual_floor, select_terms
-from .statistics import Statistics, t_quantile_975
+from .statistics import DEFAULT_CHUNK_ROWS, Statistics, t_quantile_975
+from .streaming import scan_csv
 
 __all__ = ["DEFAULTS", "fit"]
 
@@ -64,6 +65,7 @@ def fit(
     max_iter=DEFAULTS["max_iter"],
     random_state=DEFAULTS["random_state"],
     truth=None,
+    chunk_rows=None,
 ):
     """Find the formula of ``target`` in terms of the input columns.
 
@@ -98,6 +100,12 @@ def fit(
         Seed of the network's initialization.
     truth : str, optional
         True formula in the column names, to compare with.
+    chunk_rows : int, optional
+        Rows per chunk. For a CSV path the file is then read and transformed
+        a chunk at a time, so memory does not grow with the number of rows.
+        The maximum absolute error would need a second pass over the rows, so
+        it is then not computed. For a table in memory ``chunk_rows`` sets the
+        rows per chunk of the statistics.
 
     Returns
     -------
@@ -120,23 +128,19 @@ def fit(
         max_iter=max_iter,
         random_state=random_state,
     )
-    dataset = _load(data, target, inputs, truth)
-    y = dataset.target.to_numpy(dtype=float)
-    _check_target_varies(y, dataset)
-    notes = list(dataset.notes)
-
-    with _timed("building the library"):
-        feature_library = FeatureLibrary(library).fit(dataset.inputs)
-        theta = feature_library.transform(dataset.inputs)
-    truth_expr = _parse_truth(dataset.truth, feature_library)
-    usable = _finite_terms(feature_library, theta, dataset, notes)
+    _check_chunk_rows(chunk_rows)
+    with _timed("reading the rows and building the library"):
+        rows = _read_rows(data, target, inputs, truth, library, chunk_rows)
+    feature_library, notes = rows.feature_library, rows.notes
+    truth_expr = _parse_truth(rows.truth, feature_library)
+    usable = _finite_terms(feature_library, rows.term_values, rows, notes)
     others = [i for i in usable if not feature_library.terms_[i].is_constant]
     has_constant = len(others) < len(usable)
-    _check_enough_rows(dataset.n_samples, len(usable))
+    _check_enough_rows(rows.n_samples, len(usable))
 
     with _timed("reading the rows into statistics"):
-        stats = Statistics.from_arrays(theta[:, others], y)
-        bins = ResidualBins.from_arrays(dataset.inputs.to_numpy(), theta[:, others], y)
+        stats = rows.statistics(others)
+        bins = rows.residual_bins(others)
     stats, others, dropped, kept = _drop_dependent_terms(
         stats, others, has_constant, feature_library, notes
     )
@@ -189,7 +193,7 @@ def fit(
             margin=MARGIN,
         )
     formula = Formula(
-        dataset.target_name,
+        rows.target_name,
         [column_terms[c] for c in chosen.columns],
         values,
         feature_library.symbols_,
@@ -201,7 +205,7 @@ def fit(
         **{display(column_terms[j + 1]): float(c) for j, c in enumerate(collapsed)},
     }
     formula.details.update(
-        data=_data_summary(dataset),
+        data=rows.summary(),
         notes=notes,
         library={
             "spec": library,
@@ -222,7 +226,7 @@ def fit(
         estimates=_estimates(
             stats, chosen, values, exact, stderr, exact_fit, column_terms, display
         ),
-        metrics=_metrics(formula, dataset),
+        metrics=rows.metrics(formula, stats, chosen),
         settings=settings,
     )
     if all_pruned is not None:
@@ -230,7 +234,7 @@ def fit(
     if exact_fit or all_pruned is not None:
         misfit = None
     else:
-        misfit = _misfit_message(stats, bins, chosen.columns, values, dataset)
+        misfit = _misfit_message(stats, bins, chosen.columns, values, rows)
     if misfit is not None:
         formula.details["misfit"] = misfit
         warnings.warn(misfit, UserWarning, stacklevel=2)
@@ -322,6 +326,127 @@ def _misfit_message(stats, bins, columns, values, dataset):
         f"residual variance), so the formula is only the best approximation found. "
         f"Add terms to --library, such as log, sqrt or inv, or a custom term."
     )
+
+
+class _DataFrameRows:
+    """The rows of a table in memory, read by the fit through one interface.
+
+    :class:`_ScannedRows` offers the same attributes and methods for a CSV
+    read in chunks.
+    """
+
+    def __init__(self, dataset, library, chunk_rows):
+        self.dataset = dataset
+        self.y = dataset.target.to_numpy(dtype=float)
+        _check_target_varies(self.y, dataset)
+        self.notes = list(dataset.notes)
+        self.chunk_rows = chunk_rows or DEFAULT_CHUNK_ROWS
+        self.target_name = dataset.target_name
+        self.truth = dataset.truth
+        self.inputs = dataset.inputs
+        self.n_samples = dataset.n_samples
+        self.feature_library = FeatureLibrary(library).fit(dataset.inputs)
+        self.term_values = self.feature_library.transform(dataset.inputs)
+
+    def statistics(self, columns):
+        """Return the statistics of ``[1, library columns, y]``."""
+        return Statistics.from_arrays(
+            self.term_values[:, columns], self.y, chunk_rows=self.chunk_rows
+        )
+
+    def residual_bins(self, columns):
+        """Return the bin sums of ``[1, library columns, y]`` for the misfit test."""
+        return ResidualBins.from_arrays(
+            self.inputs.to_numpy(dtype=float), self.term_values[:, columns], self.y
+        )
+
+    def summary(self):
+        return _data_summary(self.dataset)
+
+    def metrics(self, formula, stats, chosen):
+        return _metrics(formula, self.dataset)
+
+
+class _ScannedRows:
+    """A CSV file read once in chunks, with the interface of :class:`_DataFrameRows`.
+
+    ``term_values`` contains each term's minimum and maximum, NaN where the term
+    is not finite: the two rows that tell :func:`_usable_terms` whether a
+    term is finite and whether it varies, as the whole column would.
+    """
+
+    def __init__(self, scan):
+        if scan.target_range[0] == scan.target_range[1]:
+            _check_target_varies(np.array(scan.target_range), scan)
+        self.scan = scan
+        self.notes = list(scan.notes)
+        self.notes.append(
+            "Read the rows in chunks, so the maximum absolute error was not "
+            "computed; it would need a second pass over the rows."
+        )
+        self.target_name = scan.target_name
+        self.truth = scan.truth
+        self.inputs = scan.inputs
+        self.n_samples = scan.n_samples
+        self.feature_library = scan.feature_library
+        self.term_values = scan.term_ranges
+        # Positions of the non-constant terms in the scanned statistics.
+        varying = [not term.is_constant for term in self.feature_library.terms_]
+        self.varying_index = np.cumsum(varying) - 1
+
+    def statistics(self, columns):
+        return self.scan.statistics.select(self.varying_index[columns])
+
+    def residual_bins(self, columns):
+        return self.scan.residual_bins.select(self.varying_index[columns])
+
+    def summary(self):
+        return {
+            "source": self.scan.source,
+            "n_rows_read": self.scan.n_rows_read,
+            "n_samples": self.n_samples,
+            "inputs": {
+                column: [float(low), float(high)]
+                for column, (low, high) in self.inputs.items()
+            },
+        }
+
+    def metrics(self, formula, stats, chosen):
+        """Return the fit metrics of the chosen subset, from the statistics."""
+        # Work in the divided units of the statistics, where squares stay in
+        # range, then scale back. Below the first row, the last column of R
+        # is the factor of the centred target, so its squares sum to the
+        # total sum of squares.
+        rss = chosen.relative_rss * float(np.sum(stats.r[:, -1] ** 2))
+        total = float(np.sum(stats.r[1:, -1] ** 2))
+        return {
+            "r2": 1.0 - rss / total,
+            "rmse": float(np.sqrt(rss / self.n_samples)) * stats.column_divisors[-1],
+            "max_abs_error": None,
+            "n_samples": self.n_samples,
+        }
+
+
+def _read_rows(data, target, inputs, truth, library, chunk_rows):
+    """Read the data once and build the library of terms on its inputs."""
+    if chunk_rows is not None and isinstance(data, (str, Path)):
+        scan = scan_csv(
+            data,
+            target=target,
+            inputs=inputs,
+            truth=truth,
+            library=library,
+            chunk_rows=chunk_rows,
+        )
+        return _ScannedRows(scan)
+    return _DataFrameRows(_load(data, target, inputs, truth), library, chunk_rows)
+
+
+def _check_chunk_rows(chunk_rows):
+    if chunk_rows is not None and (not _is_integer(chunk_rows) or chunk_rows < 1):
+        raise DataError(
+            f"Invalid chunk_rows {chunk_rows!r}; give a positive integer or None."
+        )
 
 
 def _train_network(stats, settings):

@@ -78,11 +78,18 @@ class ResidualBins:
         augmented = np.column_stack([np.ones(len(y)), X, y]) - self.shift
         # Sums of terms near the float limit overflow to inf, and the test then
         # finds no trend rather than a false one.
+        bin_numbers = np.arange(self.sums.shape[1])[:, None]
         with np.errstate(over="ignore", invalid="ignore"):
             for i, edges in enumerate(self.edges):
                 index = np.searchsorted(edges, inputs[:, i], side="right")
-                for b in np.unique(index):
-                    self.sums[i, b] += augmented[index == b].sum(axis=0)
+                # One matrix product sums the rows of every bin at once.
+                self.sums[i] += (bin_numbers == index).astype(float) @ augmented
+
+    def select_inputs(self, positions):
+        """Return the bins of the given inputs only."""
+        selected = ResidualBins(self.edges[list(positions)], self.shift)
+        selected.sums = self.sums[list(positions)]
+        return selected
 
     def select(self, columns):
         """Return the bins of ``[1, X[:, columns], y]``."""

@@ -22,7 +22,7 @@ import numpy as np
 
 from .exceptions import DataError
 
-__all__ = ["Statistics", "t_quantile_975"]
+__all__ = ["Statistics", "column_divisors", "t_quantile_975"]
 
 DEFAULT_CHUNK_ROWS = 65_536
 # A column whose part outside the span of the columns before it is below this
@@ -84,6 +84,15 @@ def t_quantile_975(dof):
     )
 
 
+def column_divisors(X, y):
+    """Return the exact power-of-two divisors of the columns of ``[1, X, y]``.
+
+    Each divisor is the power of two at or below the column's largest
+    magnitude, and 1 for the constant column and for columns of zeros.
+    """
+    return np.concatenate([[1.0], _power_of_two_scale(np.column_stack([X, y]))])
+
+
 class Statistics:
     """QR statistics of ``[1, X, y]``.
 
@@ -128,7 +137,7 @@ class Statistics:
             )
         if len(y) == 0:
             raise DataError("No rows to fit; give a table with at least one row.")
-        divisors = np.concatenate([[1.0], _power_of_two_scale(np.column_stack([X, y]))])
+        divisors = column_divisors(X, y)
         stats = None
         for start in range(0, len(y), chunk_rows):
             stop = start + chunk_rows
@@ -156,19 +165,43 @@ class Statistics:
         return cls(r, n_samples, column_divisors)
 
     def merge(self, other):
-        """Return the statistics of the rows of ``self`` and ``other`` together."""
-        if self.r.shape != other.r.shape or not np.array_equal(
-            self.column_divisors, other.column_divisors
-        ):
+        """Return the statistics of the rows of ``self`` and ``other`` together.
+
+        When the two were built with other column divisors, both factors are
+        first rescaled to the larger divisor of each column. The divisors are
+        powers of two, so the rescaling is exact unless a value falls below
+        the smallest normal float.
+        """
+        if self.r.shape != other.r.shape:
             raise ValueError(
-                f"Cannot merge statistics of shapes {self.r.shape} and "
-                f"{other.r.shape} or with other column scales."
+                f"Cannot merge statistics of shapes {self.r.shape} and {other.r.shape}."
             )
-        stacked = np.vstack([self.r, other.r])
+        divisors = np.maximum(self.column_divisors, other.column_divisors)
+        stacked = np.vstack(
+            [
+                self.r * (self.column_divisors / divisors),
+                other.r * (other.column_divisors / divisors),
+            ]
+        )
         return Statistics(
             _triangular_factor(stacked),
             self.n_samples + other.n_samples,
-            self.column_divisors,
+            divisors,
+        )
+
+    def select(self, columns):
+        """Return the statistics of ``[1, X[:, columns], y]``.
+
+        Parameters
+        ----------
+        columns : sequence of int
+            Columns of ``X``, in the order they take in the result.
+        """
+        kept = [0] + [int(j) + 1 for j in columns] + [self.r.shape[1] - 1]
+        return Statistics(
+            _triangular_factor(self.r[:, kept]),
+            self.n_samples,
+            self.column_divisors[kept],
         )
 
     @property
@@ -236,19 +269,6 @@ class Statistics:
         scaled = np.where(varies, self.r[1:, 1:] / spread, 0.0)
         full = scaled.T @ scaled / self.n_samples
         return full[:-1, :-1], full[:-1, -1], float(full[-1, -1])
-
-    def select(self, columns):
-        """Return the statistics of ``[1, X[:, columns], y]``.
-
-        No pass over the rows is needed: the factor of a subset of columns
-        comes from factoring those columns of ``R``.
-        """
-        keep = [0, *(int(c) + 1 for c in columns), self.r.shape[1] - 1]
-        return Statistics(
-            _triangular_factor(self.r[:, keep]),
-            self.n_samples,
-            self.column_divisors[keep],
-        )
 
     def dependent_columns(self, tolerance=DEPENDENCE_TOLERANCE):
         """Find the columns of ``X`` that combine the constant and earlier columns.

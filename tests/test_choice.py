@@ -204,3 +204,13 @@ def test_misfit_shows_in_the_report(tmp_path):
         "> **Warning:** The library probably cannot express"
         in (tmp_path / "r.md").read_text()
     )
+
+
+def test_misfit_found_when_rows_are_read_in_chunks(tmp_path):
+    x = np.linspace(1.0, 5.0, 2000)
+    pd.DataFrame({"x": x, "y": 1 / x}).to_csv(tmp_path / "inverse.csv", index=False)
+    with pytest.warns(UserWarning, match="residuals still follow x"):
+        chunked = fit(tmp_path / "inverse.csv", "y", chunk_rows=300)
+    with pytest.warns(UserWarning, match="residuals still follow x"):
+        whole = fit(tmp_path / "inverse.csv", "y")
+    assert chunked.coefficients.keys() == whole.coefficients.keys()

@@ -8,6 +8,7 @@ from numpy.testing import assert_allclose
 
 from eqdiscover.exceptions import ConvergenceWarning, DataError, NotFittedError
 from eqdiscover.network import SparseLinearNetwork, collapse_weights
+from eqdiscover.statistics import Statistics
 
 
 @pytest.mark.parametrize(
@@ -142,3 +143,144 @@ def test_methods_before_fit_raise():
         net.collapse()
     with pytest.raises(NotFittedError, match="not fitted yet"):
         net.predict(np.ones((2, 1)))
+
+
+@pytest.fixture
+def sparse_system():
+    """Noise-free y = 2 x0 - x2 + 0.5 on three uniform inputs."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(200, 3))
+    return X, 2 * X[:, 0] - X[:, 2] + 0.5
+
+
+def test_restarts_keep_lowest_loss(sparse_system):
+    X, y = sparse_system
+    stats = Statistics.from_arrays(X, y)
+    single = SparseLinearNetwork([3, 2, 1], random_state=5).fit_statistics(stats)
+    batch = SparseLinearNetwork([3, 2, 1], n_restarts=4, random_state=5)
+    batch.fit_statistics(stats)
+    assert batch.restart_losses_.shape == (4,)
+    assert batch.best_restart_ == int(np.argmin(batch.restart_losses_))
+    assert batch.loss_history_[-1] == batch.restart_losses_.min()
+    # Restart 0 draws the same initial weights as a single run, and training
+    # in a batch does the same arithmetic on each row.
+    assert_allclose(batch.restart_losses_[0], single.loss_history_[-1], rtol=1e-12)
+
+
+def test_training_stops_on_relative_change(sparse_system):
+    X, y = sparse_system
+    net = SparseLinearNetwork([3, 2, 1], tol=1e-8, random_state=0).fit(X, y)
+    history = net.loss_history_
+    changes = np.abs(np.diff(history)) / history[:-1]
+    assert changes[-1] < 1e-8
+    assert np.all(changes[:-1] >= 1e-8)
+
+
+@pytest.mark.parametrize("alphas", [[0.1, 1e-3, 3.0, 1e-2], [1e-3, 1e-2, 0.1, 3.0]])
+def test_fit_path_entries_follow_alphas(sparse_system, alphas):
+    X, y = sparse_system
+    stats = Statistics.from_arrays(X, y)
+    net = SparseLinearNetwork([3, 2, 1], n_restarts=3, random_state=0)
+    path = net.fit_path(stats, alphas)
+    assert_allclose(path.alphas, alphas)
+    assert path.coef.shape == (4, 3)
+    assert path.loss.shape == (4,)
+    assert [len(h) for h in path.loss_history] == path.n_iter.tolist()
+    assert path.converged.all()
+    by_alpha = dict(zip(alphas, path.coef))
+    # Standardized coefficients: 2 and -1 times the input's over the target's spread.
+    expected = np.array([2.0, 0.0, -1.0]) * stats.std[:3] / stats.std[3]
+    assert_allclose(by_alpha[1e-3], expected, rtol=2e-3, atol=1e-12)
+    assert by_alpha[1e-3][1] == 0.0
+    # An L1 weight far above the attainable fit sets every weight to zero.
+    assert np.all(by_alpha[3.0] == 0.0)
+    assert np.all(np.abs(by_alpha[0.1]) <= np.abs(by_alpha[1e-2]) + 1e-12)
+    # The network keeps the weights of the last alpha given.
+    assert_allclose(net.coef_ * net.x_scale_ / net.y_scale_, path.coef[-1])
+
+
+def test_fit_path_one_layer_matches_single_fits(sparse_system):
+    # A one-layer network is a lasso, whose minimum is unique, so warm starts
+    # must reach the same coefficients as separate fits.
+    X, y = sparse_system
+    stats = Statistics.from_arrays(X, y)
+    alphas = [1e-3, 0.05, 0.3]
+    path = SparseLinearNetwork([3, 1], tol=1e-15, random_state=0).fit_path(
+        stats, alphas
+    )
+    for alpha, coef in zip(alphas, path.coef):
+        single = SparseLinearNetwork([3, 1], alpha=alpha, tol=1e-15, random_state=1)
+        single.fit_statistics(stats)
+        standardized = single.coef_ * single.x_scale_ / single.y_scale_
+        assert_allclose(coef, standardized, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "layer_sizes, alpha, rtol",
+    [
+        # A one-layer network is a lasso with a unique minimum.
+        ([3, 1], 1e-3, 1e-6),
+        # Without the penalty both reach the exact least-squares fit.
+        ([3, 2, 1], 0.0, 1e-8),
+    ],
+)
+def test_minibatch_matches_statistics(sparse_system, layer_sizes, alpha, rtol):
+    X, y = sparse_system
+    settings = {"layer_sizes": layer_sizes, "alpha": alpha, "random_state": 0}
+    statistics = SparseLinearNetwork(**settings).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        minibatch = SparseLinearNetwork(
+            **settings, solver="minibatch", batch_size=20, learning_rate=0.05
+        ).fit(X, y)
+    assert_allclose(minibatch.coef_, statistics.coef_, rtol=rtol, atol=1e-9)
+    assert_allclose(minibatch.intercept_, statistics.intercept_, rtol=rtol)
+    zeros = statistics.coef_ == 0.0
+    assert np.array_equal(minibatch.coef_ == 0.0, zeros)
+
+
+def test_minibatch_same_seed_same_weights(sparse_system):
+    X, y = sparse_system
+    settings = {"solver": "minibatch", "max_iter": 5, "random_state": 3}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        first = SparseLinearNetwork([3, 2, 1], **settings).fit(X, y)
+        second = SparseLinearNetwork([3, 2, 1], **settings).fit(X, y)
+    for a, b in zip(first.weights_, second.weights_):
+        assert np.array_equal(a, b)
+
+
+def test_minibatch_divergence_raises(sparse_system):
+    X, y = sparse_system
+    net = SparseLinearNetwork([3, 2, 1], solver="minibatch", learning_rate=50.0)
+    with pytest.raises(DataError, match="diverged .* give a smaller learning_rate"):
+        net.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "kwargs, method, message",
+    [
+        ({"solver": "minibatch"}, "fit_statistics", "fit_statistics .* trains from"),
+        ({"solver": "minibatch"}, "fit_path", "fit_path .* solver is 'minibatch'"),
+        ({"solver": "adam"}, "fit_statistics", "solver .* got 'adam'"),
+        ({"n_restarts": 0}, "fit_statistics", "n_restarts .* integer >= 1"),
+        ({"batch_size": 0}, "fit_statistics", "batch_size .* integer >= 1"),
+        ({"learning_rate": 0.0}, "fit_statistics", "learning_rate .* > 0.0"),
+    ],
+)
+def test_invalid_solver_settings(sparse_system, kwargs, method, message):
+    X, y = sparse_system
+    stats = Statistics.from_arrays(X, y)
+    net = SparseLinearNetwork([3, 2, 1], **kwargs)
+    with pytest.raises(ValueError, match=message):
+        if method == "fit_path":
+            net.fit_path(stats, [1e-3])
+        else:
+            net.fit_statistics(stats)
+
+
+@pytest.mark.parametrize("alphas", [[], [-1.0], [np.nan], [[1e-3]]])
+def test_fit_path_rejects_bad_alphas(sparse_system, alphas):
+    stats = Statistics.from_arrays(*sparse_system)
+    with pytest.raises(ValueError, match="alphas of SparseLinearNetwork.fit_path"):
+        SparseLinearNetwork([3, 2, 1]).fit_path(stats, alphas)

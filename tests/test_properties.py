@@ -41,7 +41,7 @@ def sparse_formulas(draw):
 
 
 @settings(
-    max_examples=int(os.environ.get("EQDISCOVER_PROPERTY_EXAMPLES", 200)),
+    max_examples=int(os.environ.get("EQDISCOVER_PROPERTY_EXAMPLES", "200")),
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

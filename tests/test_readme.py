@@ -10,6 +10,7 @@ import ast
 import re
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
@@ -45,7 +46,7 @@ def run_blocks(tmp_path, monkeypatch):
 
 
 def test_readme_has_python_examples():
-    assert len(PYTHON_BLOCKS) == 4
+    assert len(PYTHON_BLOCKS) == 5
 
 
 def test_readme_fit_values(run_blocks):
@@ -91,3 +92,14 @@ def test_readme_network_values(run_blocks):
     assert Fraction(intercept).limit_denominator(100) == Fraction(-160, 9)
     names = ast.literal_eval(readme_comment("library.get_feature_names_out()"))
     assert namespace["library"].get_feature_names_out().tolist() == names
+
+
+def test_readme_solver_values(run_blocks):
+    namespace = run_blocks(4)
+    path = namespace["path"]
+    assert path.coef.shape == (3, 3)
+    assert np.all(path.coef[2] == 0.0)
+    assert path.coef[0, 1] == 0.0
+    for fitted in (namespace["rows"], namespace["statistics"]):
+        assert_allclose(fitted.coef_, [1.99888, 0.0, -0.99891], atol=5e-6)
+        assert fitted.coef_[1] == 0.0

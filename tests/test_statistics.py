@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from eqdiscover.statistics import Statistics
+from eqdiscover.statistics import Statistics, column_divisors
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_standardized_gram_is_a_correlation_matrix(system):
 
 def test_merge_rejects_other_shapes(system):
     X, y = system
-    with pytest.raises(ValueError, match="Cannot merge"):
+    with pytest.raises(ValueError, match="Cannot merge statistics of shapes"):
         Statistics.from_arrays(X, y).merge(Statistics.from_arrays(X[:, :2], y))
 
 
@@ -70,3 +70,28 @@ def test_fewer_rows_than_columns():
     stats = Statistics.from_arrays(np.array([[1.0, 2.0]]), np.array([3.0]))
     assert stats.r.shape == (4, 4)
     assert stats.n_samples == 1
+
+
+def test_merge_aligns_column_scales(system):
+    X, y = system
+    # Rows of very different sizes give the two chunks other divisors.
+    X = X.copy()
+    X[500:] *= 1e6
+    first = Statistics.from_chunk(X[:500], y[:500], column_divisors(X[:500], y[:500]))
+    second = Statistics.from_chunk(X[500:], y[500:], column_divisors(X[500:], y[500:]))
+    assert not np.array_equal(first.column_divisors, second.column_divisors)
+    merged = first.merge(second)
+    whole = Statistics.from_arrays(X, y, chunk_rows=len(y))
+    assert_allclose(merged.column_divisors, whole.column_divisors)
+    assert_allclose(merged.r, whole.r, rtol=1e-10, atol=1e-10 * np.abs(whole.r).max())
+
+
+def test_select_matches_statistics_of_subset(system):
+    X, y = system
+    selected = Statistics.from_arrays(X, y).select([2, 0])
+    subset = Statistics.from_arrays(X[:, [2, 0]], y)
+    assert selected.n_features == 2
+    assert_allclose(
+        selected.lstsq([0, 1, 2])[0], subset.lstsq([0, 1, 2])[0], rtol=1e-12
+    )
+    assert_allclose(selected.std, subset.std, rtol=1e-12)

@@ -163,10 +163,16 @@ def _candidate_section(formula):
 def _metrics_section(metrics):
     if not metrics:
         return ""
+    max_error = metrics["max_abs_error"]
     rows = [
         ["R²", f"{metrics['r2']:.10g}"],
         ["RMSE", f"{metrics['rmse']:.6g}"],
-        ["max absolute error", f"{metrics['max_abs_error']:.6g}"],
+        [
+            "max absolute error",
+            "not computed (rows read in chunks)"
+            if max_error is None
+            else f"{max_error:.6g}",
+        ],
         ["rows", str(metrics["n_samples"])],
     ]
     return "\n\n".join(
