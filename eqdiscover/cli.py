@@ -3,6 +3,7 @@
 import functools
 import json
 import logging
+import math
 import warnings
 from pathlib import Path
 
@@ -122,6 +123,18 @@ def _split_list(value):
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def _parse_alpha(ctx, param, value):
+    if value == "auto":
+        return value
+    try:
+        alpha = float(value)
+    except ValueError:
+        alpha = math.nan
+    if not math.isfinite(alpha) or alpha < 0:
+        raise click.BadParameter(f"{value!r} is not 'auto' or a number >= 0.")
+    return alpha
+
+
 def _parse_layers(ctx, param, value):
     try:
         sizes = tuple(int(item) for item in _split_list(value))
@@ -220,8 +233,9 @@ def generate_command(name, rows, noise, seed, low, high, output, force):
     "--alpha",
     default=DEFAULTS["alpha"],
     show_default=True,
-    type=click.FloatRange(min=0),
-    help="L1 weight of the network, in standardized units.",
+    callback=_parse_alpha,
+    help="L1 weight of the network, in standardized units, or 'auto' to train "
+    "along a path of weights and take every set of terms kept as a candidate.",
 )
 @click.option(
     "--threshold",

@@ -32,12 +32,18 @@ __all__ = ["DEFAULTS", "fit"]
 DEFAULTS = {
     "library": "default",
     "layers": (2,),
-    "alpha": 1e-3,
+    "alpha": "auto",
     "threshold": 1e-3,
     "max_iter": 5000,
     "random_state": 0,
 }
 
+# The alpha path of ``alpha="auto"``: N_ALPHAS values from the smallest alpha
+# that removes every term, down by a factor of ALPHA_RANGE.
+N_ALPHAS = 10
+ALPHA_RANGE = 1e-3
+# Points of the training loss curve kept in the details.
+MAX_LOSS_POINTS = 500
 # A residual within this factor of the floor of the selection's score is
 # rounding noise: the data is noise-free and the formula fits it exactly.
 EXACT_FIT_FACTOR = 100.0
@@ -88,8 +94,10 @@ def fit(
         Library specification, see :mod:`eqdiscover.library`.
     layers : sequence of int, default=(2,)
         Hidden layer sizes of the network.
-    alpha : float, default=1e-3
-        L1 weight of the network, in standardized units.
+    alpha : "auto" or float, default="auto"
+        L1 weight of the network, in standardized units. ``"auto"`` trains
+        along a path of alphas, and every distinct set of terms the network
+        keeps becomes a candidate (see :func:`alpha_grid`).
     threshold : float, default=1e-3
         Non-constant terms of the chosen formula whose coefficient times the
         term's standard deviation is below ``threshold`` times the target's
@@ -155,9 +163,14 @@ def fit(
     ]
 
     with _timed("training the network"):
-        network, converged = _train_network(stats, settings)
+        network, path, converged = _train_network(stats, settings)
     collapsed, collapsed_intercept = network.collapse()
-    strength = np.abs(collapsed) * network.x_scale_ / network.y_scale_
+    if path is None:
+        strength = np.abs(collapsed) * network.x_scale_ / network.y_scale_
+        supports = [tuple(np.flatnonzero(collapsed))]
+    else:
+        strength = _entry_strength(path)
+        supports = [tuple(np.flatnonzero(row)) for row in path.coef]
 
     # Column 0 of the statistics is the constant; column j + 1 is others[j].
     column_terms = [sp.Integer(1)] + [feature_library.terms_[i].expr for i in others]
@@ -169,6 +182,7 @@ def fit(
             complexities,
             threshold=threshold,
             allow_constant=has_constant,
+            supports=supports,
         )
     all_pruned = None
     if selection.pruned and not any(selection.chosen.columns):
@@ -214,7 +228,8 @@ def fit(
         },
         network={
             "layer_sizes": network.layer_sizes,
-            "alpha": alpha,
+            "alpha": alpha if path is None else float(path.alphas.min()),
+            "loss_history": _thinned(network.loss_history_),
             "n_iter": network.n_iter_,
             "converged": converged,
             "final_loss": float(network.loss_history_[-1]),
@@ -229,6 +244,13 @@ def fit(
         metrics=rows.metrics(formula, stats, chosen),
         settings=settings,
     )
+    if path is not None:
+        formula.details["path"] = {
+            "alphas": [float(a) for a in path.alphas],
+            "terms": [display(column_terms[j + 1]) for j in range(len(others))],
+            "units": "standardized",
+            "coef": path.coef.tolist(),
+        }
     if all_pruned is not None:
         formula.details["selection"]["all_pruned"] = all_pruned
     if exact_fit or all_pruned is not None:
@@ -276,6 +298,16 @@ def _selection_details(stats, selection, column_terms, display, threshold, libra
         "candidates": [describe(c) for c in shown],
         "runner_up": None if runner_up is None else describe(runner_up),
     }
+
+
+def _thinned(history):
+    """Return at most ``MAX_LOSS_POINTS`` evenly spaced points of a loss curve."""
+    history = np.asarray(history, dtype=float)
+    step = max(1, -(-len(history) // MAX_LOSS_POINTS))
+    points = history[::step]
+    if len(history) and (len(history) - 1) % step:
+        points = np.append(points, history[-1])
+    return [float(v) for v in points]
 
 
 def _criterion(stats, candidate):
@@ -449,17 +481,56 @@ def _check_chunk_rows(chunk_rows):
         )
 
 
+def alpha_grid(stats, n_alphas=N_ALPHAS, alpha_range=ALPHA_RANGE):
+    """Return the alphas of the path, largest first.
+
+    The largest is the lasso's: the largest absolute correlation of a
+    standardized term with the standardized target, the smallest L1 weight
+    at which a one-layer network keeps no term.
+    """
+    _, moment, _ = stats.standardized_gram()
+    largest = float(np.max(np.abs(moment))) if moment.size else 1.0
+    if largest == 0:
+        largest = 1.0
+    return largest * np.geomspace(1.0, alpha_range, n_alphas)
+
+
+def _entry_strength(path):
+    """Rank terms by the largest alpha that keeps them, then by their size.
+
+    A term that the network keeps at a larger L1 weight explains more of
+    the target on its own. Ties, and terms never kept, are broken by the
+    coefficient at the smallest alpha.
+    """
+    kept = path.coef != 0
+    entry = np.where(kept, path.alphas[:, None], 0.0).max(axis=0)
+    last = np.abs(path.coef[np.argmin(path.alphas)])
+    scale = float(last.max()) or 1.0
+    return entry + 1e-9 * float(path.alphas.max()) * last / scale
+
+
 def _train_network(stats, settings):
-    """Train the network on the statistics; return it and whether it converged."""
+    """Train the network on the statistics, along the alpha path for "auto".
+
+    Returns the network, the path (None for a fixed alpha) and whether every
+    training converged.
+    """
+    auto = isinstance(settings["alpha"], str)
     network = SparseLinearNetwork(
         [stats.n_features, *settings["layers"], 1],
-        alpha=settings["alpha"],
+        alpha=0.0 if auto else settings["alpha"],
         max_iter=settings["max_iter"],
         random_state=settings["random_state"],
     )
+    path = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        network.fit_statistics(stats)
+        if auto:
+            # Largest first, so that the network keeps the smallest alpha's
+            # weights, which are the nearest to least squares.
+            path = network.fit_path(stats, alpha_grid(stats))
+        else:
+            network.fit_statistics(stats)
     stops = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
     for other in caught:
         if not issubclass(other.category, ConvergenceWarning):
@@ -470,7 +541,7 @@ def _train_network(stats, settings):
         # The subset search refits by least squares, so an unconverged network
         # only weakens the ranking of the terms.
         logger.info("%s", stops[-1].message)
-    return network, not stops
+    return network, path, not stops
 
 
 def _check_coefficients_finite(candidate, column_terms, feature_library):
@@ -619,10 +690,13 @@ def _check_settings(**settings):
             f"Invalid hidden layer sizes {layers!r}; give a list of positive "
             f"integers such as [2]."
         )
-    for name in ("alpha", "threshold"):
-        value = settings[name]
-        if not _is_real(value) or not np.isfinite(value) or value < 0:
-            raise DataError(f"Invalid {name} {value!r}; give a number >= 0.")
+    alpha = settings["alpha"]
+    if not (isinstance(alpha, str) and alpha == "auto") and not _is_nonnegative(alpha):
+        raise DataError(f"Invalid alpha {alpha!r}; give 'auto' or a number >= 0.")
+    if not _is_nonnegative(settings["threshold"]):
+        raise DataError(
+            f"Invalid threshold {settings['threshold']!r}; give a number >= 0."
+        )
     if not _is_integer(settings["max_iter"]) or settings["max_iter"] < 1:
         raise DataError(
             f"Invalid max_iter {settings['max_iter']!r}; give a positive integer."
@@ -635,9 +709,13 @@ def _check_settings(**settings):
     return {
         **settings,
         "layers": [int(size) for size in layers],
-        "alpha": float(settings["alpha"]),
+        "alpha": alpha if isinstance(alpha, str) else float(alpha),
         "threshold": float(settings["threshold"]),
     }
+
+
+def _is_nonnegative(value):
+    return _is_real(value) and bool(np.isfinite(value)) and value >= 0
 
 
 def _is_real(value):

@@ -214,3 +214,28 @@ def test_misfit_found_when_rows_are_read_in_chunks(tmp_path):
     with pytest.warns(UserWarning, match="residuals still follow x"):
         whole = fit(tmp_path / "inverse.csv", "y")
     assert chunked.coefficients.keys() == whole.coefficients.keys()
+
+
+def test_auto_alpha_records_the_path():
+    formula = fit(task_dataset(5, 0.01))
+    path = formula.details["path"]
+    assert formula.details["settings"]["alpha"] == "auto"
+    assert len(path["alphas"]) == 10
+    assert path["alphas"] == sorted(path["alphas"], reverse=True)
+    assert path["alphas"][-1] == pytest.approx(path["alphas"][0] * 1e-3)
+    assert len(path["terms"]) == 6
+    # At the largest alpha the network keeps no term; at the smallest it keeps
+    # the true ones.
+    assert not any(path["coef"][0])
+    kept = {t for t, c in zip(path["terms"], path["coef"][-1]) if c != 0}
+    assert {"x", "x**2", "sin(x)"} <= kept
+    history = formula.details["network"]["loss_history"]
+    assert 1 <= len(history) <= 501
+    assert history[-1] <= history[0]
+
+
+def test_fixed_alpha_trains_once():
+    formula = fit(task_dataset(2, 0.01), alpha=1e-3)
+    assert "path" not in formula.details
+    assert formula.details["network"]["alpha"] == 1e-3
+    assert set(formula.coefficients) == {"x"}

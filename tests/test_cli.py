@@ -172,7 +172,7 @@ def test_verbose_logs_steps(runner, workdir):
         ),
         (
             ["fit", "data.csv", "--target", "y", "--alpha", "-1"],
-            "Invalid value for '--alpha': -1.0 is not in the range x>=0.",
+            "Invalid value for '--alpha': '-1' is not 'auto' or a number >= 0.",
         ),
         (["generate", "cubic"], "'cubic' is not one of 'fahrenheit_celsius', 'linear'"),
     ],

@@ -115,7 +115,7 @@ def test_fit_rejects_bad_truth_before_training():
         ({"threshold": float("nan")}, "Invalid threshold nan"),
         ({"layers": (0,)}, r"Invalid hidden layer sizes \(0,\)"),
         ({"layers": 2}, "Invalid hidden layer sizes 2; give a list"),
-        ({"alpha": "0.1"}, "Invalid alpha '0.1'; give a number >= 0."),
+        ({"alpha": "0.1"}, "Invalid alpha '0.1'; give 'auto' or a number >= 0."),
         ({"max_iter": 0}, "Invalid max_iter 0; give a positive integer."),
         ({"random_state": -1}, "Invalid random_state -1"),
         ({"library": 3}, "Invalid library 3"),
@@ -240,12 +240,12 @@ def test_inputs_as_plain_text_are_rejected():
 def test_training_warnings_other_than_convergence_pass_through(monkeypatch):
     from eqdiscover import network
 
-    def warn_and_train(self, stats):
+    def warn_and_train(self, stats, alphas):
         warnings.warn("from training", RuntimeWarning, stacklevel=1)
-        return original(self, stats)
+        return original(self, stats, alphas)
 
-    original = network.SparseLinearNetwork.fit_statistics
-    monkeypatch.setattr(network.SparseLinearNetwork, "fit_statistics", warn_and_train)
+    original = network.SparseLinearNetwork.fit_path
+    monkeypatch.setattr(network.SparseLinearNetwork, "fit_path", warn_and_train)
     frame, _ = generate("linear", n_samples=100)
     with pytest.warns(RuntimeWarning, match="from training"):
         fit(frame, "y")
