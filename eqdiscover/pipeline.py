@@ -613,6 +613,8 @@ def _compare_with_truth(formula, truth):
         "precision": comparison.precision,
         "recall": comparison.recall,
         "max_relative_error": comparison.max_relative_error,
+        "symbolic_match": comparison.symbolic_match,
+        "srbench_match": comparison.srbench_match,
         "summary": comparison.summary(names),
         "terms": [
             {
