@@ -189,9 +189,7 @@ def test_bad_input_exits_with_status_2(runner, workdir, arguments, message):
 def test_existing_output_is_kept_without_force(runner, workdir):
     runner.invoke(main, ["generate", "linear", "--rows", "50"])
     (workdir / "r.json").write_text("keep")
-    result = runner.invoke(
-        main, ["fit", "linear.csv", "-o", "r.json", "--report", "r"]
-    )
+    result = runner.invoke(main, ["fit", "linear.csv", "-o", "r.json", "--report", "r"])
     assert result.exit_code == 2
     assert "Error: Output 'r.json' already exists; pass --force to overwrite it." in (
         result.stderr

@@ -1,9 +1,9 @@
 """Reports of a fit, for people to read: a folder with the documents and figures.
 
-A report folder holds ``report.md`` and/or ``report.tex`` and a ``figures/``
-folder of PNG files that both documents link by relative path, so the folder
-can be moved or shared as a whole. ``pdflatex report.tex`` compiles the LaTeX
-document inside the folder.
+A report folder contains ``report.md``, ``report.tex`` or both, and a
+``figures/`` folder of PNG files that the documents link by relative path. The
+folder can therefore be moved or shared as a whole. ``pdflatex report.tex``
+compiles the LaTeX document inside the folder.
 """
 
 from pathlib import Path
@@ -50,7 +50,7 @@ def build_report(result, dataset=None, formats=("md",)):
         The fit, or its :meth:`~eqdiscover.Formula.to_dict` form as saved in
         a result JSON.
     dataset : Dataset, optional
-        The rows of the fit. Without them, the report says that the plots of
+        The rows of the fit. Without them, the report states that the plots of
         found against measured values and of the residuals need the data.
     formats : sequence of {"md", "tex"}, default=("md",)
 

@@ -17,7 +17,7 @@ __all__ = [
     "Paragraph",
     "Strong",
     "Table",
-    "Warning",
+    "WarningBlock",
     "spans",
 ]
 
@@ -57,7 +57,7 @@ class Paragraph:
 
 
 @dataclass(frozen=True)
-class Warning:
+class WarningBlock:
     """A paragraph that must stand out, such as the misfit warning."""
 
     text: tuple

@@ -1,13 +1,22 @@
 """Markdown report of one fit.
 
 The formula is display math between ``$$`` lines, which GitHub, GitLab and
-Jupyter render with MathJax or KaTeX; tables are pipe tables; figures are
+Jupyter render with MathJax or KaTeX. Tables are pipe tables, and figures are
 linked by their path relative to the document.
 """
 
 from ..formula import latex_symbol
-from .document import Code, Equation, Figure, Heading, Items, Paragraph, Strong, Table
-from .document import Warning as WarningBlock
+from .document import (
+    Code,
+    Equation,
+    Figure,
+    Heading,
+    Items,
+    Paragraph,
+    Strong,
+    Table,
+    WarningBlock,
+)
 from .latex import equation_latex, signed_terms
 
 __all__ = ["render_markdown"]

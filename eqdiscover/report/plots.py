@@ -164,15 +164,15 @@ def _draw_data_figures(result, dataset, add):
     measured = dataset.target.to_numpy(dtype=float)
     found = predict(result, dataset.inputs)
     target = display_name(result["target"])
-    shown = "" if len(measured) <= MAX_POINTS else f" ({MAX_POINTS} rows shown)"
+    sampled = "" if len(measured) <= MAX_POINTS else f" ({MAX_POINTS} rows shown)"
     caption = spans(
-        "Found against measured ", Code(target), f" on {len(measured)} rows{shown}."
+        "Found against measured ", Code(target), f" on {len(measured)} rows{sampled}."
     )
     add("found", "found-vs-measured", _found_figure(measured, found, target), caption)
 
     residual = measured - found
     for i, column in enumerate(dataset.inputs.columns[:MAX_RESIDUAL_PLOTS], start=1):
         values = dataset.inputs[column].to_numpy(dtype=float)
-        caption = spans("Residual against ", Code(display_name(column)), f"{shown}.")
+        caption = spans("Residual against ", Code(display_name(column)), f"{sampled}.")
         content = _residual_figure(values, residual, display_name(column))
         add("residuals", f"residuals-{i}", content, caption)

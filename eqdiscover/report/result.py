@@ -244,7 +244,7 @@ RESULT = _Record(
         ),
         "settings": _Map(ANY),
     },
-    required=("target", "terms", "symbols"),
+    required=("target", "expression", "terms", "symbols"),
 )
 
 

@@ -5,6 +5,8 @@ that results of older versions, or of fits that recorded less, still give a
 report.
 """
 
+import sympy as sp
+
 from ..expressions import display_name
 from .document import (
     Code,
@@ -14,7 +16,7 @@ from .document import (
     Paragraph,
     Strong,
     Table,
-    Warning,
+    WarningBlock,
     spans,
 )
 from .plots import MAX_RESIDUAL_PLOTS
@@ -24,6 +26,8 @@ __all__ = ["build_blocks"]
 
 # The path table lists at most this many alphas, evenly spaced along the path.
 MAX_PATH_ROWS = 20
+# Each row of the path table names at most this many terms.
+MAX_PATH_TERMS = 6
 # Warning text of a fit whose figures of the rows were not drawn.
 NO_DATA_TEXT = (
     "The plots of found against measured values and of the residuals need the "
@@ -73,9 +77,11 @@ def formula_text(result):
     """Return the found formula as plain text in the column names."""
     display = result.get("display")
     if display is None:
-        display = " + ".join(
-            f"{row['coefficient']:.15g}*{row['term']}" for row in result["terms"]
-        )
+        symbols = {
+            column: sp.Symbol(display_name(column))
+            for column in result["symbols"].values()
+        }
+        display = sp.sstr(found_expression(result, symbols))
     return f"{display_name(result['target'])} = {display}"
 
 
@@ -85,7 +91,7 @@ def _formula_section(result):
         result.get("misfit"),
         result.get("selection", {}).get("all_pruned"),
     ]
-    blocks += [Warning(spans(text)) for text in warnings if text]
+    blocks += [WarningBlock(spans(text)) for text in warnings if text]
     symbols = column_symbols(result)
     expr = found_expression(result, symbols)
     columns = {symbol: column for column, symbol in symbols.items()}
@@ -224,12 +230,11 @@ def _path_section(result, figures):
     rows = []
     for i in range(0, len(alphas), step):
         nonzero = [term for term, c in zip(path["terms"], coef[i]) if c != 0]
-        shown = [", " if k else "" for k in range(len(nonzero[:6]))]
         cell = []
-        for separator, term in zip(shown, nonzero[:6]):
-            cell += [separator, Code(term)]
-        if len(nonzero) > 6:
-            cell.append(f" and {len(nonzero) - 6} more")
+        for k, term in enumerate(nonzero[:MAX_PATH_TERMS]):
+            cell += [", " if k else "", Code(term)]
+        if len(nonzero) > MAX_PATH_TERMS:
+            cell.append(f" and {len(nonzero) - MAX_PATH_TERMS} more")
         rows.append((_cell(f"{alphas[i]:.4g}"), _cell(str(len(nonzero))), _cell(*cell)))
     header = ("alpha", "terms not zero", "terms")
     blocks.append(Table(header, tuple(rows), frozenset({0, 1})))
@@ -251,6 +256,7 @@ def _candidate_section(result):
         )
         for c in candidates
     )
+
     scored = selection.get("n_scored")
     count = f"{scored} subsets" if scored is not None else "Subsets"
     text = (
@@ -259,6 +265,7 @@ def _candidate_section(result):
         f"complexity; lower is better."
     )
     blocks = [Heading("Candidates"), Paragraph(spans(text))]
+
     runner_up = selection.get("runner_up")
     if runner_up is not None:
         against = selection.get("criterion")
@@ -292,6 +299,7 @@ def _coefficient_section(result):
     estimates = result.get("estimates", {})
     by_term = {row["term"]: row for row in estimates.get("terms", [])}
     names = list(dict.fromkeys([*collapsed, *by_term, *refit, *true]))
+
     rows = []
     for name in names:
         row = by_term.get(name, {})
@@ -307,6 +315,7 @@ def _coefficient_section(result):
                 _cell(_number(true.get(name))),
             )
         )
+
     text = (
         "Collapsed: the network's weight matrices multiplied into one coefficient "
         "per term. Refit: least squares on the chosen terms; a blank cell means "
@@ -319,6 +328,7 @@ def _coefficient_section(result):
             " The residual is at rounding level, so the data carries no noise to "
             "estimate an error from: the coefficients are exact to rounding."
         )
+
     header = (
         "term",
         "collapsed (network)",
