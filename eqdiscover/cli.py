@@ -365,8 +365,11 @@ def fit_command(
     report_files = None
     if report is not None:
         report_files = build_report(as_result(formula), dataset, formats)
-        write_folder_atomic(report, report_files)
+    # NOTE: the JSON and the report folder are renamed into place one after the
+    # other, so a failure between the two renames leaves the JSON alone.
     write_texts_atomic(files)
+    if report_files is not None:
+        write_folder_atomic(report, report_files)
     for path in files:
         click.echo(f"Wrote {path}.", err=True)
     if report_files is not None:

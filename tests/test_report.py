@@ -382,3 +382,15 @@ def test_large_data_is_sampled_in_plots():
     dataset = from_frame(pd.DataFrame({"x": x, "y": 2 * x + 1}), target="y")
     markdown = build_report(minimal_result(), dataset)["report.md"].decode()
     assert "on 6000 rows (5000 rows shown)." in markdown
+
+
+def test_chunked_metrics_and_inline_exact():
+    metrics = {"r2": 0.5, "rmse": 1.0, "max_abs_error": None, "n_samples": 10}
+    terms = [
+        {"term": "x", "coefficient": 5 / 9, "exact": "5/9"},
+        {"term": "1", "coefficient": 1.0, "exact": None},
+    ]
+    markdown = build_report(minimal_result(metrics=metrics, terms=terms))
+    markdown = markdown["report.md"].decode()
+    assert "| max absolute error | not computed (rows read in chunks) |" in markdown
+    assert "$$\ny = \\frac{5 x}{9} + 1.0\n$$" in markdown

@@ -132,7 +132,8 @@ _METRICS = _Record(
     {
         "r2": _Optional(NUMBER),
         "rmse": NUMBER,
-        "max_abs_error": NUMBER,
+        # None when the rows were read in chunks, in one pass.
+        "max_abs_error": _Optional(NUMBER),
         "n_samples": INTEGER,
     },
     required=("r2", "rmse", "max_abs_error", "n_samples"),
@@ -145,7 +146,10 @@ RESULT = _Record(
         "display": TEXT,
         "latex": TEXT,
         "terms": _List(
-            _Record({"term": TEXT, "coefficient": NUMBER}, ("term", "coefficient"))
+            _Record(
+                {"term": TEXT, "coefficient": NUMBER, "exact": _Optional(TEXT)},
+                ("term", "coefficient"),
+            )
         ),
         "coefficients": _Map(NUMBER),
         "intercept": NUMBER,
@@ -341,7 +345,7 @@ def found_expression(result, symbols):
     """
     exact = {
         row["term"]: row["exact"]
-        for row in result.get("estimates", {}).get("terms", [])
+        for row in [*result.get("estimates", {}).get("terms", []), *result["terms"]]
         if row.get("exact")
     }
     parts = []

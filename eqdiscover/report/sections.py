@@ -356,7 +356,7 @@ def _fit_section(result, figures, has_data):
         rows = (
             (_cell("R²"), _cell("" if r2 is None else f"{r2:.10g}")),
             (_cell("RMSE"), _cell(f"{metrics['rmse']:.6g}")),
-            (_cell("max absolute error"), _cell(f"{metrics['max_abs_error']:.6g}")),
+            (_cell("max absolute error"), _cell(_max_error_text(metrics))),
             (_cell("rows"), _cell(str(metrics["n_samples"]))),
         )
         blocks.append(Table(("metric", "value"), rows, frozenset({1})))
@@ -384,6 +384,12 @@ def _fit_section(result, figures, has_data):
             )
         )
     return blocks + residuals
+
+
+def _max_error_text(metrics):
+    if metrics["max_abs_error"] is None:
+        return "not computed (rows read in chunks)"
+    return f"{metrics['max_abs_error']:.6g}"
 
 
 def _truth_section(result):
@@ -448,7 +454,7 @@ def _truth_section(result):
                     f"On {held_out['n_samples']} held-out rows: R² "
                     f"{'undefined' if r2 is None else f'{r2:.10g}'}, RMSE "
                     f"{held_out['rmse']:.6g}, max absolute error "
-                    f"{held_out['max_abs_error']:.6g}."
+                    f"{_max_error_text(held_out)}."
                 )
             )
         )
