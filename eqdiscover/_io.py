@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import shutil
 from pathlib import Path
 
 from .exceptions import DataError, OutputError
@@ -129,3 +130,95 @@ def write_texts_atomic(texts):
         for path, text in texts.items()
     }
     write_files_atomic(writers)
+
+
+def check_folder_writable(path, force, inputs=()):
+    """Raise unless a folder can be written at ``path``, replacing any old one.
+
+    Raises
+    ------
+    DataError
+        If ``path`` is a file, contains one of ``inputs`` (files that the
+        command reads or writes elsewhere), or exists and ``force`` is false.
+    OutputError
+        If the parent folder is not writable.
+    """
+    path = Path(path)
+    resolved = path.resolve()
+    for used in map(Path, inputs):
+        used = used.resolve()
+        if used == resolved:
+            raise DataError(
+                f"Output {str(path)!r} is also an input or another output; give "
+                f"each output its own path."
+            )
+        if resolved in used.parents:
+            raise DataError(
+                f"Output folder {str(path)!r} would contain {str(used)!r}, which "
+                f"this command also reads or writes; choose another folder."
+            )
+    if path.exists() and not path.is_dir():
+        raise DataError(f"Output {str(path)!r} is a file; give a folder name.")
+    if path.exists() and not force:
+        raise DataError(
+            f"Output folder {str(path)!r} already exists; pass --force to replace it."
+        )
+    folder = _existing_folder(path)
+    if not folder.is_dir():
+        raise DataError(
+            f"Cannot write {str(path)!r} because {str(folder)!r} is a file, "
+            f"not a folder; choose another path."
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"Cannot write {str(path)!r} because folder {str(folder)!r} is not "
+            f"writable; choose another folder."
+        )
+
+
+def write_folder_atomic(path, files):
+    """Write a folder of files at once, replacing an existing folder at ``path``.
+
+    The files are written into a temporary folder beside ``path``, which is
+    renamed into place once every file is complete. An old folder at ``path``
+    is moved aside first and deleted after the rename. A failure leaves the old
+    folder, or no folder, at ``path``.
+
+    Parameters
+    ----------
+    path : str or Path
+    files : mapping of str to bytes
+        Content of each file, by its path relative to the folder, with ``/``
+        between folder names.
+    """
+    path = Path(path)
+    created = _missing_folders(path / "file")[1:]
+    token = secrets.token_hex(4)
+    temporary = path.with_name(f".{path.name}.{token}.tmp")
+    old = path.with_name(f".{path.name}.{token}.old")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.mkdir()
+        for name, content in files.items():
+            target = temporary.joinpath(*name.split("/"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        if path.exists():
+            os.replace(path, old)
+        try:
+            os.replace(temporary, path)
+        except OSError:
+            if old.exists():
+                os.replace(old, path)
+            raise
+    except OSError as error:
+        raise OutputError(
+            f"Cannot write {str(path)!r}: {error.strerror or error}; choose "
+            f"another path."
+        ) from None
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+        for folder in created:
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ._io import check_writable, write_texts_atomic
+from ._io import check_writable, write_folder_atomic, write_texts_atomic
 from ._version import __version__
 from .data import GENERATORS, generate, metadata_path, read_csv, write_generated
 from .exceptions import EqdiscoverError
@@ -17,7 +17,8 @@ from .expressions import display_name
 from .library import DEFAULT_LIBRARY
 from .pipeline import DEFAULTS
 from .pipeline import fit as fit_formula
-from .report import render_markdown
+from .report import FORMATS, build_report, check_report_folder, read_result
+from .report.result import as_result
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +134,41 @@ def _parse_alpha(ctx, param, value):
     if not math.isfinite(alpha) or alpha < 0:
         raise click.BadParameter(f"{value!r} is not 'auto' or a number >= 0.")
     return alpha
+
+
+def _parse_formats(ctx, param, value):
+    if value is None:
+        return None
+    formats = tuple(dict.fromkeys(_split_list(value)))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise click.BadParameter(
+            f"{value!r} is not a list of report formats; give 'md', 'tex' or 'md,tex'."
+        )
+    return formats
+
+
+report_option = click.option(
+    "--report",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the report into: report.md and/or report.tex, and "
+    "figures/ [default with --format: reports/NAME].",
+)
+format_option = click.option(
+    "--format",
+    "formats",
+    callback=_parse_formats,
+    help="Report documents, comma-separated: md (Markdown), tex (LaTeX) [default: md].",
+)
+
+
+def _report_folder(report, formats, name):
+    """Return the report folder and formats that the options ask for, or None."""
+    if report is None and formats is None:
+        return None, None
+    if report is None:
+        report = Path("reports") / name
+    return report, formats or ("md",)
 
 
 def _parse_layers(ctx, param, value):
@@ -272,12 +308,11 @@ def generate_command(name, rows, noise, seed, low, high, output, force):
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the result as JSON to this file.",
 )
+@report_option
+@format_option
 @click.option(
-    "--report",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write a Markdown report to this file.",
+    "--force", is_flag=True, help="Overwrite existing output files and folders."
 )
-@click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @verbose_option
 @_reports_errors
 def fit_command(
@@ -294,6 +329,7 @@ def fit_command(
     chunk_rows,
     output,
     report,
+    formats,
     force,
 ):
     """Find the formula of a target column in a CSV file DATA.
@@ -302,11 +338,16 @@ def fit_command(
     comparison with the true formula when --truth or a metadata JSON beside
     the CSV gives one.
     """
-    outputs = [p for p in (output, report) if p is not None]
-    check_writable(outputs, force, inputs=[data, metadata_path(data)])
+    inputs_read = [data, metadata_path(data)]
+    outputs = [p for p in (output,) if p is not None]
+    check_writable(outputs, force, inputs=inputs_read)
+    report, formats = _report_folder(report, formats, data.stem)
+    if report is not None:
+        check_report_folder(report, force, inputs=inputs_read + outputs)
     inputs = _split_list(inputs) if inputs is not None else None
+    dataset = None
     if chunk_rows is None:
-        data = read_csv(data, target=target, inputs=inputs, truth=truth)
+        dataset = data = read_csv(data, target=target, inputs=inputs, truth=truth)
         target = inputs = truth = None
     formula = fit_formula(
         data,
@@ -345,8 +386,55 @@ def fit_command(
     files = {}
     if output is not None:
         files[output] = json.dumps(formula.to_dict(), indent=2, allow_nan=False) + "\n"
+    report_files = None
     if report is not None:
-        files[report] = render_markdown(formula)
+        report_files = build_report(as_result(formula), dataset, formats)
+    # NOTE: the JSON and the report folder are renamed into place one after the
+    # other, so a failure between the two renames leaves the JSON alone.
     write_texts_atomic(files)
+    if report_files is not None:
+        write_folder_atomic(report, report_files)
     for path in files:
         click.echo(f"Wrote {path}.", err=True)
+    if report_files is not None:
+        _echo_report(report, formats)
+
+
+def _echo_report(folder, formats):
+    documents = ", ".join(FORMATS[name] for name in formats)
+    click.echo(f"Wrote the report to {folder} ({documents} and figures).", err=True)
+
+
+@main.command("report")
+@click.argument("result", type=click.Path(path_type=Path))
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    help="CSV of the fit, to draw the plots of found against measured values "
+    "and of the residuals.",
+)
+@report_option
+@format_option
+@click.option("--force", is_flag=True, help="Replace an existing report folder.")
+@verbose_option
+@_reports_errors
+def report_command(result, data, report, formats, force):
+    """Build the report of a saved RESULT JSON without refitting.
+
+    RESULT is a file written by 'eqdiscover fit --output'. The report folder
+    defaults to reports/NAME, after the RESULT file's name.
+    """
+    report, formats = _report_folder(report, formats or ("md",), result.stem)
+    inputs_read = [result] + ([data] if data is not None else [])
+    check_report_folder(report, force, inputs=inputs_read)
+    saved = read_result(result)
+    dataset = None
+    if data is not None:
+        columns = saved.get("data", {}).get("inputs")
+        dataset = read_csv(
+            data,
+            target=saved["target"],
+            inputs=list(columns) if columns else None,
+        )
+    write_folder_atomic(report, build_report(saved, dataset, formats))
+    _echo_report(report, formats)

@@ -3,19 +3,30 @@
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import sympy as sp
 
-from .exceptions import ParseError
+from .exceptions import DataError, ParseError
+from .expressions import evaluate
 
 __all__ = [
     "Comparison",
     "TermComparison",
     "check_expandable",
     "compare",
+    "round_constants",
     "split_terms",
+    "srbench_match",
+    "symbolic_match",
 ]
 
 MAX_EXPANDED_TERMS = 10_000
+# Expressions with more operations than this are not simplified: sympy's
+# simplify can take minutes on them, so the symbolic checks return None.
+MAX_SIMPLIFY_OPS = 400
+# Decimals to which the SRBench rule rounds the found formula's float
+# constants before it looks for a constant difference or ratio.
+SRBENCH_DECIMALS = 3
 
 
 def _expanded_size(expr):
@@ -89,11 +100,23 @@ class Comparison:
     truth, found : sympy.Expr
     terms : list of TermComparison
         True terms first, in the truth's order, then the extra found terms.
+    symbolic_match : bool or None
+        Whether ``found - truth`` simplifies to 0; None when the expressions
+        are too large to simplify.
+    srbench_match : bool or None
+        Whether the SRBench rule holds (see :func:`srbench_match`); None when
+        the expressions are too large to simplify.
+    held_out : dict or None
+        ``r2``, ``rmse``, ``max_abs_error`` and ``n_samples`` of the found
+        formula on held-out rows, when :func:`compare` was given them.
     """
 
     truth: sp.Expr
     found: sp.Expr
     terms: list
+    symbolic_match: bool | None = None
+    srbench_match: bool | None = None
+    held_out: dict | None = None
 
     @property
     def missing(self):
@@ -150,16 +173,40 @@ class Comparison:
         return "terms differ from the truth: " + "; ".join(parts)
 
 
-def compare(truth, found):
-    """Compare a true formula with a found one, term by term.
+def compare(truth, found, X=None, y=None):
+    """Compare a true formula with a found one.
+
+    The comparison covers the terms (precision, recall and the error of each
+    coefficient), the symbolic match, the SRBench rule and, when held-out rows
+    are given, the fit on them.
+
+    Parameters
+    ----------
+    truth, found : sympy.Expr
+        Formulas in the same symbols.
+    X : mapping of sympy.Symbol to array of shape (n_samples,), optional
+        Held-out rows: the values of every symbol of ``found``.
+    y : array of shape (n_samples,), optional
+        Measured target on the held-out rows. Without it, the truth evaluated
+        on ``X`` is the target.
+
+    Returns
+    -------
+    Comparison
 
     Examples
     --------
+    >>> import numpy as np
     >>> import sympy as sp
     >>> x = sp.Symbol("x")
     >>> result = compare(2 * x + 1, 2.0000001 * x + 1.0)
     >>> result.terms_match, f"{result.max_relative_error:.0e}"
     (True, '5e-08')
+    >>> result.symbolic_match, result.srbench_match
+    (False, True)
+    >>> held_out = compare(2 * x + 1, 2.1 * x + 1.0, X={x: np.array([0.0, 10.0])})
+    >>> round(held_out.held_out["max_abs_error"], 12)
+    1.0
     """
     true_terms = split_terms(truth)
     found_terms = split_terms(found)
@@ -172,8 +219,124 @@ def compare(truth, found):
         for term, value in found_terms.items()
         if term not in true_terms
     ]
-    return Comparison(truth, found, rows)
+    return Comparison(
+        truth,
+        found,
+        rows,
+        symbolic_match=symbolic_match(truth, found),
+        srbench_match=srbench_match(truth, found),
+        held_out=None if X is None else _held_out_metrics(truth, found, X, y),
+    )
 
 
 def _maybe_float(value):
     return None if value is None else float(value)
+
+
+def _simplified(expr):
+    """Return ``sympy.simplify(expr)``, or None when ``expr`` is too large."""
+    if sp.count_ops(expr) > MAX_SIMPLIFY_OPS:
+        return None
+    return sp.simplify(expr)
+
+
+def _exact(expr):
+    """Replace every float in ``expr`` by the rational it stores exactly."""
+    return expr.xreplace({f: sp.Rational(f) for f in expr.atoms(sp.Float)})
+
+
+def symbolic_match(truth, found):
+    """Return whether ``found - truth`` simplifies to 0.
+
+    Floats count with the exact binary value they store, so 0.5555555555555556
+    does not match 5/9. Returns None when the expressions have more than
+    :data:`MAX_SIMPLIFY_OPS` operations.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x")
+    >>> symbolic_match(sp.sin(x) ** 2, 1 - sp.cos(x) ** 2)
+    True
+    """
+    difference = _simplified(_exact(found) - _exact(truth))
+    return None if difference is None else bool(difference == 0)
+
+
+def round_constants(expr, decimals=SRBENCH_DECIMALS):
+    """Round every float in ``expr`` to ``decimals`` decimals, half up.
+
+    The rounded values are exact rationals, so that simplifying afterwards
+    involves no further rounding. Exact numbers such as ``5/9`` or ``pi``
+    stay as they are.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x")
+    >>> round_constants(0.55555 * x + 2.0004)
+    139*x/250 + 2
+    """
+    unit = sp.Integer(10) ** decimals
+    rounded = {
+        f: sp.floor(sp.Rational(f) * unit + sp.Rational(1, 2)) / unit
+        for f in expr.atoms(sp.Float)
+    }
+    return expr.xreplace(rounded)
+
+
+def _is_constant(expr):
+    return expr is not None and not expr.free_symbols and expr.is_finite is True
+
+
+def srbench_match(truth, found):
+    """Return whether ``found`` is a symbolic solution by the SRBench rule.
+
+    After the floats of ``found`` are rounded to :data:`SRBENCH_DECIMALS`
+    decimals, ``found - truth`` must simplify to a constant, or
+    ``found / truth`` to a non-zero constant. A formula that is right up to an
+    added constant or an overall scale therefore matches. Returns None when
+    the expressions have more than :data:`MAX_SIMPLIFY_OPS` operations.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x")
+    >>> srbench_match(5 * (x - 32) / 9, 5 * x / 9 + 1.0)
+    True
+    >>> srbench_match(x**2 + x, 1.0 * x**2)
+    False
+    """
+    rounded = round_constants(found)
+    difference = _simplified(rounded - truth)
+    if difference is None:
+        return None
+    if _is_constant(difference):
+        return True
+    if truth == 0:
+        return False
+    ratio = _simplified(rounded / truth)
+    return _is_constant(ratio) and ratio != 0
+
+
+def _held_out_metrics(truth, found, X, y):
+    n_samples = len(next(iter(X.values()))) if X else 0
+    if n_samples == 0:
+        raise DataError("No held-out rows given; pass at least one row in X.")
+    if y is None:
+        y = evaluate(truth, X, n_samples)
+    y = np.asarray(y, dtype=float)
+    if y.shape != (n_samples,):
+        raise DataError(
+            f"Held-out target has shape {y.shape} but X has {n_samples} rows; "
+            f"give one target value per row."
+        )
+    residual = y - evaluate(found, X, n_samples)
+    total = float(np.sum((y - y.mean()) ** 2))
+    rss = float(residual @ residual)
+    return {
+        "r2": 1.0 - rss / total if total > 0 else None,
+        "rmse": math.sqrt(rss / n_samples),
+        "max_abs_error": float(np.max(np.abs(residual))),
+        "n_samples": n_samples,
+    }

@@ -214,6 +214,7 @@ def fit(
         exact=exact,
     )
     display = feature_library.display
+    loss_steps, loss_values = _thinned(network.loss_history_)
     collapsed_by_term = {
         **({"1": collapsed_intercept} if has_constant else {}),
         **{display(column_terms[j + 1]): float(c) for j, c in enumerate(collapsed)},
@@ -229,7 +230,8 @@ def fit(
         network={
             "layer_sizes": network.layer_sizes,
             "alpha": alpha if path is None else float(path.alphas.min()),
-            "loss_history": _thinned(network.loss_history_),
+            "loss_steps": loss_steps,
+            "loss_history": loss_values,
             "n_iter": network.n_iter_,
             "converged": converged,
             "final_loss": float(network.loss_history_[-1]),
@@ -301,13 +303,16 @@ def _selection_details(stats, selection, column_terms, display, threshold, libra
 
 
 def _thinned(history):
-    """Return at most ``MAX_LOSS_POINTS`` evenly spaced points of a loss curve."""
+    """Return the steps and values of at most ``MAX_LOSS_POINTS`` points of a loss curve.
+
+    Steps count from 1; the last step is always kept.
+    """
     history = np.asarray(history, dtype=float)
-    step = max(1, -(-len(history) // MAX_LOSS_POINTS))
-    points = history[::step]
-    if len(history) and (len(history) - 1) % step:
-        points = np.append(points, history[-1])
-    return [float(v) for v in points]
+    stride = max(1, -(-len(history) // MAX_LOSS_POINTS))
+    steps = np.arange(0, len(history), stride)
+    if len(history) and steps[-1] != len(history) - 1:
+        steps = np.append(steps, len(history) - 1)
+    return [int(s) + 1 for s in steps], [float(v) for v in history[steps]]
 
 
 def _criterion(stats, candidate):
@@ -776,6 +781,8 @@ def _compare_with_truth(formula, truth):
         "precision": comparison.precision,
         "recall": comparison.recall,
         "max_relative_error": comparison.max_relative_error,
+        "symbolic_match": comparison.symbolic_match,
+        "srbench_match": comparison.srbench_match,
         "summary": comparison.summary(names),
         "terms": [
             {

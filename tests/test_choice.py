@@ -137,7 +137,7 @@ def test_candidates_are_listed_with_the_chosen_one_marked():
 
 
 def test_cars_names_the_equally_good_alternative(cars_csv, tmp_path):
-    report = tmp_path / "cars.md"
+    report = tmp_path / "cars"
     arguments = [
         "fit",
         str(cars_csv),
@@ -157,7 +157,7 @@ def test_cars_names_the_equally_good_alternative(cars_csv, tmp_path):
         "alternative: dist = 0.128969*speed**2 + 8.86005 fits equally well "
         "(criterion 278.4 against 278.2); the data cannot tell the two apart."
     )
-    text = report.read_text()
+    text = (report / "report.md").read_text()
     assert "**Equally good alternative:** `0.128969*speed**2 + 8.86005`" in text
     assert "criterion 278.42 against 278.23" in text
 
@@ -195,14 +195,14 @@ def test_misfit_shows_in_the_report(tmp_path):
         "-t",
         "y",
         "--report",
-        str(tmp_path / "r.md"),
+        str(tmp_path / "r"),
     ]
     result = CliRunner().invoke(main, arguments)
     assert result.exit_code == 0, result.output
     assert "cannot express the data" in result.stderr
     assert (
         "> **Warning:** The library probably cannot express"
-        in (tmp_path / "r.md").read_text()
+        in (tmp_path / "r" / "report.md").read_text()
     )
 
 
@@ -229,8 +229,12 @@ def test_auto_alpha_records_the_path():
     assert not any(path["coef"][0])
     kept = {t for t, c in zip(path["terms"], path["coef"][-1]) if c != 0}
     assert {"x", "x**2", "sin(x)"} <= kept
-    history = formula.details["network"]["loss_history"]
+    network = formula.details["network"]
+    history, steps = network["loss_history"], network["loss_steps"]
     assert 1 <= len(history) <= 501
+    assert len(steps) == len(history)
+    assert steps[0] == 1
+    assert steps[-1] == network["n_iter"]
     assert history[-1] <= history[0]
 
 

@@ -49,7 +49,7 @@ def test_readme_first_command_fits_cars(runner, workdir):
     first_line = result.stdout.splitlines()[0]
     assert re.fullmatch(r"dist = [0-9.]+\*speed\*\*2 \+ [0-9.]+\*speed", first_line)
     assert "Left out column 'rownames'" in result.stderr
-    report = (workdir / "reports" / "cars.md").read_text()
+    report = (workdir / "reports" / "cars" / "report.md").read_text()
     assert first_line in report
     assert "| `speed**2` |" in report
 
@@ -63,7 +63,7 @@ def test_generate_then_fit_reports_the_truth(runner, workdir):
     assert metadata["n_samples"] == 5000
 
     result = runner.invoke(
-        main, ["fit", "f.csv", "--output", "r.json", "--report", "r.md"]
+        main, ["fit", "f.csv", "--output", "r.json", "--report", "r"]
     )
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
@@ -77,7 +77,7 @@ def test_generate_then_fit_reports_the_truth(runner, workdir):
     assert float(expression.coeff(fahrenheit)) == pytest.approx(5 / 9, rel=1e-12)
     assert saved["truth"]["terms_match"] is True
     assert saved["eqdiscover_version"] == __version__
-    report = (workdir / "r.md").read_text()
+    report = (workdir / "r" / "report.md").read_text()
     assert "## Comparison with the truth" in report
     assert "| `fahrenheit` |" in report
 
@@ -189,15 +189,13 @@ def test_bad_input_exits_with_status_2(runner, workdir, arguments, message):
 def test_existing_output_is_kept_without_force(runner, workdir):
     runner.invoke(main, ["generate", "linear", "--rows", "50"])
     (workdir / "r.json").write_text("keep")
-    result = runner.invoke(
-        main, ["fit", "linear.csv", "-o", "r.json", "--report", "r.md"]
-    )
+    result = runner.invoke(main, ["fit", "linear.csv", "-o", "r.json", "--report", "r"])
     assert result.exit_code == 2
     assert "Error: Output 'r.json' already exists; pass --force to overwrite it." in (
         result.stderr
     )
     assert (workdir / "r.json").read_text() == "keep"
-    assert not (workdir / "r.md").exists()
+    assert not (workdir / "r").exists()
 
     result = runner.invoke(main, ["fit", "linear.csv", "-o", "r.json", "--force"])
     assert result.exit_code == 0
@@ -207,7 +205,7 @@ def test_existing_output_is_kept_without_force(runner, workdir):
 def test_failed_fit_writes_nothing(runner, workdir):
     (workdir / "data.csv").write_text("x,y\n1,2\n2,2\n3,2\n")
     result = runner.invoke(
-        main, ["fit", "data.csv", "-t", "y", "-o", "r.json", "--report", "r.md"]
+        main, ["fit", "data.csv", "-t", "y", "-o", "r.json", "--report", "r"]
     )
     assert result.exit_code == 2
     assert "Error: Target column 'y' is constant (2); there is no formula to find." in (
@@ -280,8 +278,8 @@ def test_numpy_warnings_stay_in_log(runner, workdir):
 def test_report_fences_quoted_names(runner, workdir):
     rows = ["temp (F),y"] + [f"{i / 10},{2 * i / 10 + 1}" for i in range(30)]
     (workdir / "t.csv").write_text("\n".join(rows) + "\n")
-    result = runner.invoke(main, ["fit", "t.csv", "-t", "y", "--report", "r.md"])
+    result = runner.invoke(main, ["fit", "t.csv", "-t", "y", "--report", "r"])
     assert result.exit_code == 0, result.output
-    report = (workdir / "r.md").read_text()
+    report = (workdir / "r" / "report.md").read_text()
     assert "| `` `temp (F)` `` |" in report
     assert "| `` `temp (F)`**2 `` |" in report

@@ -1,8 +1,9 @@
+import numpy as np
 import pytest
 import sympy as sp
 
 from eqdiscover.compare import check_expandable, compare, split_terms
-from eqdiscover.exceptions import ParseError
+from eqdiscover.exceptions import DataError, ParseError
 
 x, y = sp.symbols("x y")
 
@@ -55,3 +56,86 @@ def test_summary_lists_at_most_five_terms():
     terms = [x**k for k in range(1, 9)]
     result = compare(sp.Add(*terms), 1.0 * x)
     assert result.summary().endswith("missing x**2, x**3, x**4, x**5, x**6 and 2 more")
+
+
+def test_exact_match_is_symbolic():
+    result = compare(5 * (x - 32) / 9, sp.Rational(5, 9) * x - sp.Rational(160, 9))
+    assert result.symbolic_match is True
+    assert result.srbench_match is True
+
+
+def test_float_five_ninths_fails_srbench():
+    # Rounded to 3 decimals, 0.5555... is 0.556, which differs from 5/9 by a
+    # multiple of x: only an exact coefficient passes the rule here.
+    result = compare(5 * (x - 32) / 9, 0.5555555555555556 * x - 17.77777777777778)
+    assert result.symbolic_match is False
+    assert result.srbench_match is False
+
+
+def test_added_constant_matches_srbench_only():
+    result = compare(5 * (x - 32) / 9, sp.Rational(5, 9) * x + 2.5)
+    assert result.symbolic_match is False
+    assert result.srbench_match is True
+    assert result.recall == 1.0
+    assert result.max_relative_error == pytest.approx((2.5 + 160 / 9) / (160 / 9))
+
+
+def test_overall_scale_matches_srbench_only():
+    result = compare(x**2 + sp.sin(x), 3.0 * x**2 + 3.0 * sp.sin(x))
+    assert result.symbolic_match is False
+    assert result.srbench_match is True
+
+
+def test_srbench_rounds_to_three_decimals():
+    assert compare(sp.Rational(1, 2) * x + y, 0.5004 * x + y).srbench_match is True
+    assert compare(sp.Rational(1, 2) * x + y, 0.5006 * x + y).srbench_match is False
+
+
+def test_wrong_term_matches_neither_rule():
+    result = compare(2 * x + 1, 2.0 * sp.sin(x) + 1.0)
+    assert result.symbolic_match is False
+    assert result.srbench_match is False
+    assert result.precision < 1.0
+
+
+def test_missing_term_matches_neither_rule():
+    result = compare(x**2 + 3 * x, 1.0 * x**2)
+    assert result.symbolic_match is False
+    assert result.srbench_match is False
+    assert result.recall < 1.0
+
+
+def test_identity_simplifies_to_match():
+    result = compare(sp.sin(x) ** 2 + 1, 2 - sp.cos(x) ** 2)
+    assert result.symbolic_match is True
+    assert not result.terms_match
+
+
+def test_held_out_metrics_against_truth():
+    X = {x: np.linspace(0.0, 2.0, 5)}
+    result = compare(2 * x + 1, 2.0 * x + 1.5, X=X)
+    assert result.held_out["n_samples"] == 5
+    assert result.held_out["rmse"] == pytest.approx(0.5, rel=1e-12)
+    assert result.held_out["max_abs_error"] == pytest.approx(0.5, rel=1e-12)
+    # Total sum of squares of 2x + 1 on the grid is 10, the residual one 1.25.
+    assert result.held_out["r2"] == pytest.approx(1 - 1.25 / 10, rel=1e-12)
+
+
+def test_held_out_metrics_against_measured_target():
+    X = {x: np.array([0.0, 1.0, 2.0, 3.0])}
+    measured = np.array([1.0, 3.0, 5.0, 8.0])
+    result = compare(2 * x + 1, 2.0 * x + 1.0, X=X, y=measured)
+    assert result.held_out["max_abs_error"] == pytest.approx(1.0, rel=1e-12)
+    assert result.held_out["rmse"] == pytest.approx(0.5, rel=1e-12)
+
+
+def test_held_out_rejects_mismatched_target():
+    with pytest.raises(DataError, match="shape \\(2,\\) but X has 3 rows"):
+        compare(x, 1.0 * x, X={x: np.zeros(3)}, y=np.zeros(2))
+
+
+def test_large_expressions_are_not_simplified():
+    truth = sp.Add(*[sp.sin(k * x) * sp.cos(k * y) for k in range(1, 120)])
+    result = compare(truth, 1.0 * x)
+    assert result.symbolic_match is None
+    assert result.srbench_match is None

@@ -100,7 +100,7 @@ def test_column_names_that_mean_something_to_sympy(tmp_path, monkeypatch):
     frame["y"] = 2 * frame["N"] - 0.5 * frame["E"] * frame["lambda"] + frame["temp (F)"]
     frame.to_csv(tmp_path / "names.csv", index=False)
     monkeypatch.chdir(tmp_path)
-    arguments = ["fit", "names.csv", "-t", "y", "-o", "r.json", "--report", "r.md"]
+    arguments = ["fit", "names.csv", "-t", "y", "-o", "r.json", "--report", "r"]
     result = CliRunner().invoke(main, arguments)
     assert result.exit_code == 0, result.output
 
@@ -116,6 +116,6 @@ def test_column_names_that_mean_something_to_sympy(tmp_path, monkeypatch):
     assert r"\text{temp (F)}" in saved["latex"]
     assert r"E \lambda" in saved["latex"]
 
-    report = (tmp_path / "r.md").read_text()
+    report = (tmp_path / "r" / "report.md").read_text()
     assert "`` `temp (F)` ``" in report
     assert "`` E*`lambda` ``" in report
