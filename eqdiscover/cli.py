@@ -11,7 +11,14 @@ import click
 
 from ._io import check_writable, write_folder_atomic, write_texts_atomic
 from ._version import __version__
-from .data import GENERATORS, generate, metadata_path, read_csv, write_generated
+from .data import (
+    GENERATORS,
+    NAN_POLICIES,
+    generate,
+    metadata_path,
+    read_csv,
+    write_generated,
+)
 from .exceptions import EqdiscoverError
 from .expressions import display_name
 from .library import DEFAULT_LIBRARY
@@ -297,6 +304,14 @@ def generate_command(name, rows, noise, seed, low, high, output, force):
 )
 @click.option("--truth", help="True formula in the column names, to compare with.")
 @click.option(
+    "--nan",
+    type=click.Choice(NAN_POLICIES),
+    default="drop",
+    show_default=True,
+    help="Rows with an empty or NaN cell in a used column: drop them with a note, "
+    "or stop with an error that names the first one.",
+)
+@click.option(
     "--chunk-rows",
     type=click.IntRange(min=1),
     help="Read the CSV this many rows at a time, so memory does not grow with "
@@ -326,6 +341,7 @@ def fit_command(
     max_iter,
     seed,
     truth,
+    nan,
     chunk_rows,
     output,
     report,
@@ -347,7 +363,9 @@ def fit_command(
     inputs = _split_list(inputs) if inputs is not None else None
     dataset = None
     if chunk_rows is None:
-        dataset = data = read_csv(data, target=target, inputs=inputs, truth=truth)
+        dataset = data = read_csv(
+            data, target=target, inputs=inputs, truth=truth, nan=nan
+        )
         target = inputs = truth = None
     formula = fit_formula(
         data,
@@ -355,6 +373,7 @@ def fit_command(
         inputs=inputs,
         truth=truth,
         chunk_rows=chunk_rows,
+        nan=nan,
         library=library,
         layers=layers,
         alpha=alpha,

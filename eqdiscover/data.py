@@ -73,7 +73,16 @@ def metadata_path(csv_path):
     return csv_path.with_name(csv_path.stem + ".meta.json")
 
 
-def read_csv(path, *, target=None, inputs=None, truth=None):
+NAN_POLICIES = ("drop", "error")
+
+
+def check_nan_policy(nan):
+    """Raise DataError unless ``nan`` is one of :data:`NAN_POLICIES`."""
+    if not isinstance(nan, str) or nan not in NAN_POLICIES:
+        raise DataError(f"Invalid nan policy {nan!r}; give 'drop' or 'error'.")
+
+
+def read_csv(path, *, target=None, inputs=None, truth=None, nan="drop"):
     """Read a CSV file into a :class:`Dataset`.
 
     A metadata JSON beside the file (``data.meta.json`` for ``data.csv``), as
@@ -91,11 +100,15 @@ def read_csv(path, *, target=None, inputs=None, truth=None):
         1 to n or 0 to n-1), which is left out with a note.
     truth : str, optional
         True formula in the column names.
+    nan : {"drop", "error"}, default="drop"
+        What to do with a row that has an empty or NaN cell in a used column:
+        drop it, with a note that counts the dropped rows, or raise DataError.
 
     Returns
     -------
     Dataset
     """
+    check_nan_policy(nan)
     path = Path(path)
     if path.is_dir():
         raise DataError(f"{str(path)!r} is a folder; give the path of a CSV file.")
@@ -114,6 +127,10 @@ def read_csv(path, *, target=None, inputs=None, truth=None):
         ) from None
 
     _check_unique_names(_header(path), repr(str(path)))
+    if frame.empty:
+        raise DataError(
+            f"File {str(path)!r} has a header but no data rows; add rows of values."
+        )
     metadata = _read_metadata(metadata_path(path))
     if target is None:
         target = metadata.get("target")
@@ -125,7 +142,7 @@ def read_csv(path, *, target=None, inputs=None, truth=None):
             f"{_column_list(frame)}."
         )
     return from_frame(
-        frame, target=target, inputs=inputs, truth=truth, source=str(path)
+        frame, target=target, inputs=inputs, truth=truth, source=str(path), nan=nan
     )
 
 
@@ -159,12 +176,14 @@ def _read_metadata(path):
     return metadata
 
 
-def from_frame(frame, *, target, inputs=None, truth=None, source=None):
+def from_frame(frame, *, target, inputs=None, truth=None, source=None, nan="drop"):
     """Check a DataFrame and split it into a :class:`Dataset`.
 
-    Rows with a missing value in a used column are dropped, and constant
-    columns are left out of the default inputs, each with a note.
+    Rows with a missing value in a used column are dropped (or, with
+    ``nan="error"``, raise DataError), and constant columns are left out of
+    the default inputs, each with a note.
     """
+    check_nan_policy(nan)
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"Expected a pandas DataFrame, got {type(frame).__name__}.")
     if isinstance(frame.columns, pd.MultiIndex):
@@ -186,7 +205,7 @@ def from_frame(frame, *, target, inputs=None, truth=None, source=None):
     notes = []
     explicit = inputs is not None
     inputs = _choose_inputs(frame, target, inputs, notes)
-    numeric = _numeric_rows(frame[inputs + [target]], notes)
+    numeric = _numeric_rows(frame[inputs + [target]], notes, nan)
     inputs = _drop_constant_inputs(numeric, inputs, explicit, notes)
     if not inputs:
         raise DataError(
@@ -251,17 +270,36 @@ def _choose_inputs(frame, target, inputs, notes):
     return inputs
 
 
-def _numeric_rows(used, notes):
+def _numeric_rows(used, notes, nan="drop"):
     """Convert the used columns to floats and drop rows with missing values."""
     numeric = used.apply(_to_numeric)
     complete = numeric.notna().all(axis=1)
     n_dropped = int((~complete).sum())
+    if n_dropped and nan == "error":
+        check_complete(numeric, first_row=0)
     if n_dropped:
         notes.append(f"Dropped {n_dropped} of {len(used)} rows with missing values.")
         numeric = numeric[complete]
     _check_enough_rows(len(numeric))
     _check_finite_columns(numeric)
     return numeric
+
+
+def check_complete(numeric, first_row):
+    """Raise DataError naming the first empty or NaN cell of ``numeric``.
+
+    ``first_row`` is the number of data rows before the first row of
+    ``numeric``, so that the message counts rows from the start of the file.
+    """
+    missing = numeric.isna().to_numpy()
+    if not missing.any():
+        return
+    position, column = np.argwhere(missing)[0]
+    raise DataError(
+        f"Column {numeric.columns[column]!r} is empty or NaN in data row "
+        f"{first_row + position + 1}; fill in the value, or pass --nan drop to "
+        f"drop such rows."
+    )
 
 
 def _check_enough_rows(n_samples):

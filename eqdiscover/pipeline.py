@@ -15,7 +15,7 @@ import sympy as sp
 
 from .compare import check_expandable, compare, split_terms
 from .constants import snap_coefficients
-from .data import Dataset, from_frame, read_csv
+from .data import Dataset, check_nan_policy, from_frame, read_csv
 from .exceptions import ConvergenceWarning, DataError, ParseError
 from .expressions import display_name, parse_formula, readable_numbers, to_float
 from .formula import Formula
@@ -72,6 +72,7 @@ def fit(
     random_state=DEFAULTS["random_state"],
     truth=None,
     chunk_rows=None,
+    nan="drop",
 ):
     """Find the formula of ``target`` in terms of the input columns.
 
@@ -108,6 +109,9 @@ def fit(
         Seed of the network's initialization.
     truth : str, optional
         True formula in the column names, to compare with.
+    nan : {"drop", "error"}, default="drop"
+        Rows with an empty or NaN cell in a used column are dropped, with a
+        note that counts them, or raise DataError with ``"error"``.
     chunk_rows : int, optional
         Rows per chunk. For a CSV path the file is then read and transformed
         a chunk at a time, so memory does not grow with the number of rows.
@@ -137,8 +141,9 @@ def fit(
         random_state=random_state,
     )
     _check_chunk_rows(chunk_rows)
+    check_nan_policy(nan)
     with _timed("reading the rows and building the library"):
-        rows = _read_rows(data, target, inputs, truth, library, chunk_rows)
+        rows = _read_rows(data, target, inputs, truth, library, chunk_rows, nan)
     feature_library, notes = rows.feature_library, rows.notes
     truth_expr = _parse_truth(rows.truth, feature_library)
     usable = _finite_terms(feature_library, rows.term_values, rows, notes)
@@ -464,7 +469,7 @@ class _ScannedRows:
         }
 
 
-def _read_rows(data, target, inputs, truth, library, chunk_rows):
+def _read_rows(data, target, inputs, truth, library, chunk_rows, nan):
     """Read the data once and build the library of terms on its inputs."""
     if chunk_rows is not None and isinstance(data, (str, Path)):
         scan = scan_csv(
@@ -474,9 +479,11 @@ def _read_rows(data, target, inputs, truth, library, chunk_rows):
             truth=truth,
             library=library,
             chunk_rows=chunk_rows,
+            nan=nan,
         )
         return _ScannedRows(scan)
-    return _DataFrameRows(_load(data, target, inputs, truth), library, chunk_rows)
+    dataset = _load(data, target, inputs, truth, nan)
+    return _DataFrameRows(dataset, library, chunk_rows)
 
 
 def _check_chunk_rows(chunk_rows):
@@ -665,15 +672,15 @@ def _all_pruned_message(stats, selection, column_terms, feature_library, thresho
     )
 
 
-def _load(data, target, inputs, truth):
+def _load(data, target, inputs, truth, nan):
     if isinstance(data, Dataset):
         return data if truth is None else dataclasses.replace(data, truth=truth)
     if isinstance(data, (str, Path)):
-        return read_csv(data, target=target, inputs=inputs, truth=truth)
+        return read_csv(data, target=target, inputs=inputs, truth=truth, nan=nan)
     if isinstance(data, pd.DataFrame):
         if target is None:
             raise DataError("No target column given; pass target=<column name>.")
-        return from_frame(data, target=target, inputs=inputs, truth=truth)
+        return from_frame(data, target=target, inputs=inputs, truth=truth, nan=nan)
     raise DataError(
         f"Cannot fit data of type {type(data).__name__}; pass a CSV path or a "
         f"pandas DataFrame."

@@ -26,6 +26,7 @@ from .data import (
     _header,
     _read_metadata,
     _to_numeric,
+    check_complete,
     metadata_path,
 )
 from .exceptions import DataError
@@ -145,7 +146,9 @@ def _chunks(path, columns, chunk_rows):
         ) from None
 
 
-def scan_csv(path, *, target=None, inputs=None, truth=None, library, chunk_rows):
+def scan_csv(
+    path, *, target=None, inputs=None, truth=None, library, chunk_rows, nan="drop"
+):
     """Read a CSV file a chunk at a time into a :class:`CsvScan`.
 
     Checks the data as :func:`eqdiscover.data.read_csv` does: the metadata
@@ -156,7 +159,7 @@ def scan_csv(path, *, target=None, inputs=None, truth=None, library, chunk_rows)
     Parameters
     ----------
     path : str or Path
-    target, inputs, truth
+    target, inputs, truth, nan
         As for :func:`eqdiscover.data.read_csv`.
     library : str
         Library specification.
@@ -210,6 +213,8 @@ def scan_csv(path, *, target=None, inputs=None, truth=None, library, chunk_rows)
         for name, tracker in trackers.items():
             tracker.update(chunk[name], n_rows_read)
         numeric = chunk.apply(_to_numeric, first_row=n_rows_read)
+        if nan == "error":
+            check_complete(numeric, first_row=n_rows_read)
         numeric = numeric[numeric.notna().all(axis=1)]
         if len(numeric):
             _check_finite_columns(numeric)
@@ -235,8 +240,10 @@ def scan_csv(path, *, target=None, inputs=None, truth=None, library, chunk_rows)
         if bins is None:
             bins = ResidualBins.start(inputs_chunk, columns, y)
         bins.update(inputs_chunk, columns, y)
-    if full_library is None:
-        _check_enough_rows(0)
+    if n_rows_read == 0:
+        raise DataError(
+            f"File {str(path)!r} has a header but no data rows; add rows of values."
+        )
 
     notes = []
     for name, tracker in trackers.items():

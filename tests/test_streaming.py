@@ -146,7 +146,7 @@ def test_chunked_fit_rejects_infinity(tmp_path):
 def test_chunked_fit_rejects_empty_files(tmp_path, text):
     path = tmp_path / "table.csv"
     path.write_text(text)
-    message = "is empty" if not text else "Only 0 complete row"
+    message = "is empty" if not text else "has a header but no data rows"
     with pytest.raises(DataError, match=message):
         fit(path, "y", chunk_rows=8)
 
