@@ -240,6 +240,41 @@ def _simplified(expr):
     return sp.simplify(expr)
 
 
+# Points where a difference is evaluated before any simplification: positive,
+# so that logs and roots are defined, and different for each symbol.
+_SCREEN_POINTS = np.array([0.37, 1.13, 1.71, 2.29, 0.83, 2.9, 1.47])
+
+
+def _surely_not_constant(expr, *parts):
+    """Return whether ``expr`` takes clearly different values at a few points.
+
+    Sympy's simplify takes up to a second, and most differences between a
+    found and a true formula are plainly not constant. Evaluating them at a
+    handful of points settles those cases; only a difference that is constant
+    on every point, to within rounding of the ``parts`` it came from, or that
+    cannot be evaluated there, goes on to simplify.
+    """
+    symbols = sorted(expr.free_symbols, key=str)
+    if not symbols:
+        return False
+    values = {
+        symbol: np.roll(_SCREEN_POINTS, 2 * i) for i, symbol in enumerate(symbols)
+    }
+    n_points = len(_SCREEN_POINTS)
+    try:
+        with np.errstate(all="ignore"):
+            result = evaluate(expr, values, n_points)
+            scale = max(
+                [1.0]
+                + [float(np.max(np.abs(evaluate(p, values, n_points)))) for p in parts]
+            )
+    except (ParseError, TypeError, ValueError):
+        return False
+    if not (np.isfinite(result).all() and np.isfinite(scale)):
+        return False
+    return bool(np.ptp(result) > 1e-9 * scale)
+
+
 def _exact(expr):
     """Replace every float in ``expr`` by the rational it stores exactly."""
     return expr.xreplace({f: sp.Rational(f) for f in expr.atoms(sp.Float)})
@@ -259,6 +294,8 @@ def symbolic_match(truth, found):
     >>> symbolic_match(sp.sin(x) ** 2, 1 - sp.cos(x) ** 2)
     True
     """
+    if _surely_not_constant(found - truth, found, truth):
+        return False
     difference = _simplified(_exact(found) - _exact(truth))
     return None if difference is None else bool(difference == 0)
 
@@ -308,14 +345,17 @@ def srbench_match(truth, found):
     False
     """
     rounded = round_constants(found)
-    difference = _simplified(rounded - truth)
-    if difference is None:
-        return None
-    if _is_constant(difference):
-        return True
-    if truth == 0:
+    if not _surely_not_constant(rounded - truth, rounded, truth):
+        difference = _simplified(rounded - truth)
+        if difference is None:
+            return None
+        if _is_constant(difference):
+            return True
+    if truth == 0 or _surely_not_constant(rounded / truth, rounded / truth):
         return False
     ratio = _simplified(rounded / truth)
+    if ratio is None:
+        return None
     return _is_constant(ratio) and ratio != 0
 
 

@@ -136,6 +136,18 @@ def test_held_out_rejects_mismatched_target():
 
 def test_large_expressions_are_not_simplified():
     truth = sp.Add(*[sp.sin(k * x) * sp.cos(k * y) for k in range(1, 120)])
-    result = compare(truth, 1.0 * x)
+    # The same function written with sums of angles: equal at every point, so
+    # only simplify could confirm it, and it is too large to simplify.
+    found = sp.Add(
+        *[(sp.sin(k * x + k * y) + sp.sin(k * x - k * y)) / 2 for k in range(1, 120)]
+    )
+    result = compare(truth, found)
     assert result.symbolic_match is None
     assert result.srbench_match is None
+
+
+def test_plainly_different_large_expressions_do_not_match():
+    truth = sp.Add(*[sp.sin(k * x) * sp.cos(k * y) for k in range(1, 120)])
+    result = compare(truth, 1.0 * x)
+    assert result.symbolic_match is False
+    assert result.srbench_match is False
