@@ -2,8 +2,9 @@
 
 After the least-squares refit, each coefficient that is known precisely
 enough is compared with simple exact numbers: rationals p/q with q up to
-``MAX_DENOMINATOR``, the same times pi, and the same times the square root of
-a small square-free integer. The simplest value within the coefficient's
+``MAX_DENOMINATOR``, the same times pi, the same times the square root of a
+small square-free integer, and decimals of up to ``MAX_DIGITS`` significant
+digits. The simplest value within the coefficient's
 uncertainty is tried, and kept when the fit's criterion rises by no more than
 ``margin``, with the other coefficients refitted.
 
@@ -27,6 +28,7 @@ MAX_RELATIVE_ERROR = 1e-6
 # Relative uncertainty assumed for a coefficient of noise-free data, whose
 # standard error is rounding noise.
 ROUNDING_RELATIVE_ERROR = 1e-9
+MAX_DIGITS = 6
 _SURDS = (2, 3, 5, 6, 7, 10)
 
 
@@ -44,8 +46,9 @@ def _multiples(value, unit, unit_value, tolerance):
 def exact_candidates(value, tolerance):
     """Return the simple exact numbers within ``tolerance`` of ``value``, simplest first.
 
-    Rationals come before multiples of pi, which come before multiples of
-    square roots; within each kind a smaller denominator comes first.
+    Rationals come before multiples of pi, multiples of square roots, and
+    short decimals, in that order; within each kind a smaller denominator,
+    or fewer digits, comes first.
 
     Examples
     --------
@@ -55,6 +58,8 @@ def exact_candidates(value, tolerance):
     [2*pi/3]
     >>> exact_candidates(1.7320508075688772, 1e-12)
     [sqrt(3)]
+    >>> exact_candidates(-0.13200000000000003, 1e-12)
+    [-33/250]
     """
     found = {}
     kinds = [(sp.Integer(1), 1.0), (sp.pi, math.pi)]
@@ -62,7 +67,20 @@ def exact_candidates(value, tolerance):
     for rank, (unit, unit_value) in enumerate(kinds):
         for cost, exact in _multiples(value, unit, unit_value, tolerance):
             found.setdefault(exact, (min(rank, 2), cost))
+    for digits, exact in _decimals(value, tolerance):
+        found.setdefault(exact, (3, digits))
     return sorted(found, key=found.get)
+
+
+def _decimals(value, tolerance):
+    """Yield (digits, exact) for each short decimal within ``tolerance`` of ``value``."""
+    if value == 0 or not math.isfinite(value):
+        return
+    for digits in range(1, MAX_DIGITS + 1):
+        text = f"{value:.{digits - 1}e}"
+        if abs(float(text) - value) <= tolerance:
+            yield digits, sp.Rational(text)
+            return
 
 
 def snap_coefficients(stats, columns, coef, stderr, *, exact_fit, score, margin):

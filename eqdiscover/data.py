@@ -74,6 +74,7 @@ def metadata_path(csv_path):
 
 
 NAN_POLICIES = ("drop", "error")
+COEFFICIENT_DECIMALS = 3
 
 
 def check_nan_policy(nan):
@@ -445,7 +446,8 @@ def generate(name, *, n_samples=5000, noise=0.0, seed=0, low=None, high=None):
     """Sample a table from one of the :data:`GENERATORS`.
 
     Coefficients ``a, b, c, d`` are drawn from a standard normal generator
-    seeded by ``seed``, then the inputs uniformly from ``[low, high)``, then
+    seeded by ``seed`` and rounded to 3 decimals (a draw below 0.01 in size
+    is drawn again), then the inputs uniformly from ``[low, high)``, then
     Gaussian noise with standard deviation ``noise`` times the root mean
     square of the noise-free target.
 
@@ -472,7 +474,7 @@ def generate(name, *, n_samples=5000, noise=0.0, seed=0, low=None, high=None):
     _check_generate_settings(n_samples, noise, low, high)
 
     rng = np.random.default_rng(seed)
-    coefficients = {key: float(rng.standard_normal()) for key in spec.coefficients}
+    coefficients = {key: _draw_coefficient(rng) for key in spec.coefficients}
     formula = spec.template.format(**{k: repr(v) for k, v in coefficients.items()})
     formula = formula.replace("+ -", "- ")
     values = {column: rng.uniform(low, high, n_samples) for column in spec.inputs}
@@ -510,6 +512,18 @@ def generate(name, *, n_samples=5000, noise=0.0, seed=0, low=None, high=None):
         "eqdiscover_version": __version__,
     }
     return frame, metadata
+
+
+def _draw_coefficient(rng):
+    """Draw from a standard normal, rounded to 3 decimals and at least 0.01 in size.
+
+    Three decimals keep the true formula short, so that a fit can match it
+    exactly; a draw that rounds below 0.01 would make its term invisible.
+    """
+    while True:
+        value = round(float(rng.standard_normal()), COEFFICIENT_DECIMALS)
+        if abs(value) >= 0.01:
+            return value
 
 
 def _check_generate_settings(n_samples, noise, low, high):

@@ -3,6 +3,7 @@
 import json
 import numbers
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +58,29 @@ def latex_symbol(column):
     return sp.Symbol(f"\\text{{{escaped}}}")
 
 
+# Fractions with a denominator up to this print as fractions (5/9, 3/2);
+# others whose denominator divides a power of ten print as decimals (0.126).
+MAX_FRACTION_DENOMINATOR = 12
+
+
+def _as_decimal(number):
+    """Return a rational such as 63/500 as the float 0.126 with its digits, for display.
+
+    Other numbers, and fractions with a small denominator, come back unchanged.
+    """
+    if not number.is_Rational or number.q <= MAX_FRACTION_DENOMINATOR:
+        return number
+    q = int(number.q)
+    for prime in (2, 5):
+        while q % prime == 0:
+            q //= prime
+    if q != 1:
+        return number
+    text = format(Decimal(int(number.p)) / Decimal(int(number.q)), "f")
+    digits = len(text.replace("-", "").replace(".", "").lstrip("0"))
+    return sp.Float(text, max(digits, 1))
+
+
 class Formula:
     """A formula found by :func:`eqdiscover.fit`.
 
@@ -105,7 +129,8 @@ class Formula:
         parts = []
         for value, exact, term in zip(self.coef, self.exact, self.terms):
             if exact is not None:
-                parts.append(exact * term)
+                shown = exact if digits is None else _as_decimal(exact)
+                parts.append(shown * term)
             elif digits is None:
                 parts.append(sp.Float(repr(float(value))) * term)
             else:

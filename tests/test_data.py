@@ -35,8 +35,11 @@ def test_fahrenheit_generator_other_range():
 
 def test_seeded_generator_uses_standard_normal_coefficients():
     frame, metadata = generate("sine_cubic_mix", n_samples=200, seed=4)
-    a, b, c, d = np.random.default_rng(4).standard_normal(4)
+    a, b, c, d = np.random.default_rng(4).standard_normal(4).round(3)
     assert metadata["coefficients"] == {"a": a, "b": b, "c": c, "d": d}
+    assert metadata["formula"] == f"{a}*sin(x) + {b}*x**2 + {c}*x + {d}".replace(
+        "+ -", "- "
+    )
     x = frame["x"].to_numpy()
     assert_allclose(frame["y"], a * np.sin(x) + b * x**2 + c * x + d, rtol=1e-12)
     assert x.min() >= -1.5
