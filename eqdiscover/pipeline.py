@@ -241,6 +241,8 @@ def fit(
             "converged": converged,
             "final_loss": float(network.loss_history_[-1]),
             "collapsed": collapsed_by_term,
+            "weights": [w.tolist() for w in network.weights_],
+            "weight_terms": [display(column_terms[j + 1]) for j in range(len(others))],
         },
         selection=_selection_details(
             stats, selection, column_terms, display, threshold, feature_library

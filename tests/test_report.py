@@ -93,7 +93,7 @@ def test_markdown_formula_is_display_math(celsius_files):
 def test_markdown_tables_are_well_formed(celsius_files):
     markdown = celsius_files["report.md"].decode()
     blocks = re.findall(r"(?:^\|.*\|\n)+", markdown, flags=re.MULTILINE)
-    assert len(blocks) == 9
+    assert len(blocks) == 10
     for block in blocks:
         rows = table_rows(block)
         assert all(re.fullmatch(r"-{3}:?", cell) for cell in rows[1]), block
@@ -403,3 +403,16 @@ def test_chunked_metrics_and_inline_exact():
     markdown = markdown["report.md"].decode()
     assert "| max absolute error | not computed (rows read in chunks) |" in markdown
     assert "$$\ny = \\frac{5 x}{9} + 1.0\n$$" in markdown
+
+
+def test_weight_table_multiplies_into_the_coefficients(celsius_fit):
+    formula, _ = celsius_fit
+    markdown = build_report(formula)["report.md"].decode()
+    network = formula.details["network"]
+    first, second = (np.array(w) for w in network["weights"])
+    product = (second @ first)[0]
+    table = re.search(r"^\| term \| W1 unit 1 \|.*?\n\n", markdown, re.M | re.S)
+    rows = {row[0]: row for row in table_rows(table.group(0))[2:]}
+    for j, term in enumerate(network["weight_terms"]):
+        cells = rows[f"`{term}`"]
+        assert float(cells[-1]) == pytest.approx(product[j], abs=1e-5)

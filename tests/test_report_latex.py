@@ -57,7 +57,7 @@ def test_celsius_report_compiles(tmp_path):
 
     tex = (folder / "report.tex").read_text()
     assert r"\frac{5 fahrenheit}{9} - \frac{160}{9}" in tex
-    assert tex.count(r"\toprule") == 9
+    assert tex.count(r"\toprule") == 10
     assert tex.count(r"\includegraphics") == 4
 
     text = compile_pdf(folder)

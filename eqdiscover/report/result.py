@@ -183,6 +183,8 @@ RESULT = _Record(
                 "collapsed": _Map(NUMBER),
                 "loss_history": _List(NUMBER),
                 "loss_steps": _List(NUMBER),
+                "weights": _List(_List(_List(NUMBER))),
+                "weight_terms": _List(TEXT),
             }
         ),
         "path": _Record(

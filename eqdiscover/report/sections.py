@@ -156,6 +156,10 @@ def _library_section(result):
     return blocks
 
 
+# Rows of the weight table; a large library shows its strongest terms.
+MAX_WEIGHT_ROWS = 30
+
+
 def _network_section(result, figures):
     network = result.get("network")
     if not network:
@@ -184,8 +188,56 @@ def _network_section(result, figures):
             for term, value in collapsed.items()
         )
         blocks.append(Table(("term", "collapsed coefficient"), rows, frozenset({1})))
+    blocks += _weight_blocks(network)
     blocks += figures.get("loss", [])
     return blocks
+
+
+def _weight_blocks(network):
+    """Show the trained weight matrices and their product, one row per term.
+
+    Only a network with one hidden layer is shown in full; the table has a
+    column per hidden unit for W1 and one for W2, so each row reads as the
+    term's coefficient c = sum over units of W2 times W1.
+    """
+    weights = network.get("weights")
+    terms = network.get("weight_terms")
+    if not weights or not terms or len(weights) != 2:
+        return []
+    first, second = weights
+    hidden = len(first)
+    if len(second) != 1 or len(second[0]) != hidden:
+        return []
+    if any(len(row) != len(terms) for row in first):
+        return []
+    order = sorted(
+        range(len(terms)),
+        key=lambda j: -abs(sum(second[0][k] * first[k][j] for k in range(hidden))),
+    )[:MAX_WEIGHT_ROWS]
+    header = (
+        "term",
+        *(f"W1 unit {k + 1}" for k in range(hidden)),
+        "c = W2·W1",
+    )
+    rows = []
+    for j in order:
+        product = sum(second[0][k] * first[k][j] for k in range(hidden))
+        cells = [_cell(Code(terms[j]))]
+        cells += [_cell(_number(first[k][j], 6)) for k in range(hidden)]
+        cells.append(_cell(_number(product, 6)))
+        rows.append(tuple(cells))
+    units = ", ".join(_number(value, 6) for value in second[0])
+    text = (
+        f"The trained weights in standardized units: W2 = [{units}]. Each row "
+        f"multiplies into the term's coefficient c; rows are ordered by |c|"
+        + (
+            f", the first {MAX_WEIGHT_ROWS} shown."
+            if len(terms) > MAX_WEIGHT_ROWS
+            else "."
+        )
+    )
+    numeric = frozenset(range(1, hidden + 2))
+    return [Paragraph(spans(text)), Table(header, tuple(rows), numeric)]
 
 
 def _collapse_text(sizes):
