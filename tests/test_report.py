@@ -411,7 +411,9 @@ def test_weight_table_multiplies_into_the_coefficients(celsius_fit):
     network = formula.details["network"]
     first, second = (np.array(w) for w in network["weights"])
     product = (second @ first)[0]
-    table = re.search(r"^\| term \| W1 unit 1 \|.*?\n\n", markdown, re.M | re.S)
+    table = re.search(
+        r"^\| term \| W1 unit 1 \|.*?\n\n", markdown, re.MULTILINE | re.DOTALL
+    )
     rows = {row[0]: row for row in table_rows(table.group(0))[2:]}
     for j, term in enumerate(network["weight_terms"]):
         cells = rows[f"`{term}`"]
