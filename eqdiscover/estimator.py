@@ -45,12 +45,13 @@ class EquationRegressor:
         :mod:`eqdiscover.library`. Without ``const`` the intercept is 0.
     layers : sequence of int, default=(2,)
         Hidden layer sizes of the network.
-    alpha : float, default=1e-3
-        L1 weight of the network, in standardized units.
+    alpha : "auto" or float, default="auto"
+        L1 weight of the network in standardized units; ``"auto"`` trains
+        along a path of weights, as :func:`eqdiscover.fit` does.
     threshold : float, default=1e-3
         Non-constant terms whose contribution to the spread of ``y`` is below
         ``threshold`` times its standard deviation are pruned.
-    max_iter : int, default=5000
+    max_iter : int, default=1000
         Maximum training steps of the network.
     random_state : int or None, default=0
         Seed of the network's initialization.

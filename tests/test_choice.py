@@ -219,7 +219,7 @@ def test_auto_alpha_records_the_path():
     assert formula.details["settings"]["alpha"] == "auto"
     assert len(path["alphas"]) == 10
     assert path["alphas"] == sorted(path["alphas"], reverse=True)
-    assert path["alphas"][-1] == pytest.approx(path["alphas"][0] * 1e-3)
+    assert path["alphas"][-1] == pytest.approx(path["alphas"][0] * 1e-2)
     assert len(path["terms"]) == 6
     # At the largest alpha the network keeps no term; at the smallest it keeps
     # the true ones.

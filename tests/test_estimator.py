@@ -154,7 +154,7 @@ def test_params_round_trip():
         "layers": (3, 2),
         "alpha": 0.01,
         "threshold": 1e-3,
-        "max_iter": 5000,
+        "max_iter": 1000,
         "random_state": 0,
     }
     assert model.set_params(threshold=0.1) is model
