@@ -3,7 +3,7 @@
 The tasks are Fahrenheit to Celsius on U(0, 1) and U(-40, 120), the four
 seeded expressions of ``eqdiscover generate``, Feynman I.12.1, I.14.3 and
 I.39.1 on U(1, 5), and 0.5*x1**2 + 3*sin(x2) - 2*x1*x2 + 1.5 on U(-2, 2).
-Each strategy sees the same data:
+All three strategies fit the same data:
 
 ``prune``
     Train the network once at alpha 1e-3, keep the terms whose collapsed

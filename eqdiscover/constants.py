@@ -1,8 +1,8 @@
 """Exact values for fitted constants: 5/9 in place of 0.555555555555556.
 
 After the least-squares refit, each coefficient that is known precisely
-enough is compared with simple exact numbers: rationals p/q with q up to
-``MAX_DENOMINATOR``, the same times pi, the same times the square root of a
+enough is compared with simple exact numbers. These are rationals p/q with q
+up to ``MAX_DENOMINATOR``, their multiples of pi and of the square root of a
 small square-free integer, and decimals of up to ``MAX_DIGITS`` significant
 digits. The simplest value within the coefficient's
 uncertainty is tried, and kept when the fit's criterion rises by no more than
@@ -46,9 +46,9 @@ def _multiples(value, unit, unit_value, tolerance):
 def exact_candidates(value, tolerance):
     """Return the simple exact numbers within ``tolerance`` of ``value``, simplest first.
 
-    Rationals come before multiples of pi, multiples of square roots, and
-    short decimals, in that order; within each kind a smaller denominator,
-    or fewer digits, comes first.
+    Rationals come first, then multiples of pi, multiples of square roots
+    and short decimals. Within each kind a smaller denominator, or fewer
+    digits, comes first.
 
     Examples
     --------

@@ -2,9 +2,10 @@
 
 For each input the rows are cut into bins by the input's value, and the pass
 sums every column of ``[1, X, y]`` within each bin. For any coefficients
-``c`` the sum of the residual ``y - [1, X] @ c`` over a bin is then the bin's
-sum of ``y`` minus its sums of ``[1, X]`` times ``c``, so the bin means of the
-residual of any formula come from these sums without reading the rows again.
+``c``, the sum of the residual ``y - [1, X] @ c`` over a bin is the bin's sum
+of ``y`` minus its sums of ``[1, X]`` times ``c``. The bin means of the
+residual of any formula therefore come from these sums, without reading the
+rows again.
 
 Under pure noise, the between-bin sum of squares of the residual divided by
 the residual variance follows a chi-squared law with ``bins - 1`` degrees of
