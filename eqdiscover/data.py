@@ -3,6 +3,7 @@
 import json
 import logging
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +84,32 @@ def check_nan_policy(nan):
         raise DataError(f"Invalid nan policy {nan!r}; give 'drop' or 'error'.")
 
 
+def check_csv_path(path):
+    """Return ``path`` as a Path, or raise DataError if it is not a file."""
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{str(path)!r} is a folder; give the path of a CSV file.")
+    if not path.is_file():
+        raise DataError(f"File {str(path)!r} not found; check the path.")
+    return path
+
+
+@contextmanager
+def csv_errors(path):
+    """Turn pandas' errors on reading ``path`` into DataError with one sentence."""
+    try:
+        yield
+    except pd.errors.EmptyDataError:
+        raise DataError(
+            f"File {str(path)!r} is empty; give a CSV with a header row and data."
+        ) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        reason = str(error).strip().splitlines()[0]
+        raise DataError(
+            f"File {str(path)!r} is not a readable CSV ({reason}); check its format."
+        ) from None
+
+
 def read_csv(path, *, target=None, inputs=None, truth=None, nan="drop"):
     """Read a CSV file into a :class:`Dataset`.
 
@@ -110,22 +137,9 @@ def read_csv(path, *, target=None, inputs=None, truth=None, nan="drop"):
     Dataset
     """
     check_nan_policy(nan)
-    path = Path(path)
-    if path.is_dir():
-        raise DataError(f"{str(path)!r} is a folder; give the path of a CSV file.")
-    if not path.is_file():
-        raise DataError(f"File {str(path)!r} not found; check the path.")
-    try:
+    path = check_csv_path(path)
+    with csv_errors(path):
         frame = pd.read_csv(path, engine="c")
-    except pd.errors.EmptyDataError:
-        raise DataError(
-            f"File {str(path)!r} is empty; give a CSV with a header row and data."
-        ) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        reason = str(error).strip().splitlines()[0]
-        raise DataError(
-            f"File {str(path)!r} is not a readable CSV ({reason}); check its format."
-        ) from None
 
     _check_unique_names(_header(path), repr(str(path)))
     if frame.empty:

@@ -13,7 +13,6 @@ is exact (see :meth:`eqdiscover.statistics.Statistics.select`).
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,6 +26,8 @@ from .data import (
     _read_metadata,
     _to_numeric,
     check_complete,
+    check_csv_path,
+    csv_errors,
     metadata_path,
 )
 from .exceptions import DataError
@@ -137,13 +138,8 @@ class _Ranges:
 
 def _chunks(path, columns, chunk_rows):
     """Yield the chunks of the CSV, turning parser errors into DataError."""
-    try:
+    with csv_errors(path):
         yield from pd.read_csv(path, engine="c", usecols=columns, chunksize=chunk_rows)
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        reason = str(error).strip().splitlines()[0]
-        raise DataError(
-            f"File {str(path)!r} is not a readable CSV ({reason}); check its format."
-        ) from None
 
 
 def scan_csv(
@@ -170,22 +166,9 @@ def scan_csv(
     -------
     CsvScan
     """
-    path = Path(path)
-    if path.is_dir():
-        raise DataError(f"{str(path)!r} is a folder; give the path of a CSV file.")
-    if not path.is_file():
-        raise DataError(f"File {str(path)!r} not found; check the path.")
-    try:
+    path = check_csv_path(path)
+    with csv_errors(path):
         names = [str(name) for name in pd.read_csv(path, nrows=0, engine="c").columns]
-    except pd.errors.EmptyDataError:
-        raise DataError(
-            f"File {str(path)!r} is empty; give a CSV with a header row and data."
-        ) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        reason = str(error).strip().splitlines()[0]
-        raise DataError(
-            f"File {str(path)!r} is not a readable CSV ({reason}); check its format."
-        ) from None
     _check_unique_names(_header(path), repr(str(path)))
     metadata = _read_metadata(metadata_path(path))
     if target is None:
