@@ -311,7 +311,7 @@ def _client(distributed, scheduler):
         yield current
         return
     cluster = distributed.LocalCluster(
-        host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR
+        host="127.0.0.1", dashboard_address=None, silence_logs=logging.CRITICAL
     )
     with cluster, distributed.Client(cluster) as client:
         yield client
@@ -425,8 +425,8 @@ class _PartitionReader:
                 finished[number] = future
             else:
                 failure = _failure(future)
-                retry = not (is_retry or text is None)
-                if retry and not isinstance(failure, BadPartition):
+                unread = not isinstance(future.exception(), BadPartition)
+                if unread and not is_retry and text is not None:
                     first_failures[number] = failure
                     part = text.partitions[number].to_delayed()[0]
                     again = self.client.compute(summarize(part, number, settings))
@@ -434,7 +434,7 @@ class _PartitionReader:
                     futures.append(again)
                     pending.add(again)
                     continue
-                if is_retry and not isinstance(failure, BadPartition):
+                if unread and is_retry:
                     failure = first_failures[number]
                 if self.strict:
                     self.client.cancel(futures)
@@ -481,12 +481,10 @@ class _PartitionReader:
             if failure.n_rows is None
             else f"{failure.n_rows} rows"
         )
-        note = (
+        return (
             f"Skipped {self._describe(number, failure)} with {rows}: "
             f"{_lower_first(failure.reason)}"
         )
-        logger.info(note)
-        return note
 
 
 def _failure(future):
