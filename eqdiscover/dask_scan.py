@@ -18,6 +18,7 @@ import copy
 import glob
 import logging
 import sys
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -310,9 +311,13 @@ def _client(distributed, scheduler):
     if current is not None:
         yield current
         return
-    cluster = distributed.LocalCluster(
-        host="127.0.0.1", dashboard_address=None, silence_logs=logging.CRITICAL
-    )
+    # NOTE: without a dashboard the scheduler still serves its other HTTP
+    # routes on 127.0.0.1, port 8787 or a free one when 8787 is taken.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Port 8787 is already in use")
+        cluster = distributed.LocalCluster(
+            host="127.0.0.1", dashboard_address=None, silence_logs=logging.CRITICAL
+        )
     with cluster, distributed.Client(cluster) as client:
         yield client
 
