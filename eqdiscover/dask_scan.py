@@ -49,6 +49,7 @@ INSTALL_COMMAND = "pip install 'eqdiscover[dask]'"
 PATH_COLUMN = "__eqdiscover_path__"
 # Partition sums merged by one task of the reduction tree.
 FAN_IN = 8
+# Time to wait for a connection to a scheduler given by its address.
 CONNECT_TIMEOUT = "20s"
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
@@ -63,7 +64,7 @@ class BadPartition(Exception):
 
 @dataclass
 class _PartitionSettings:
-    """What every partition task needs: the columns, library, bins and chunk size."""
+    """Settings of every partition task: the columns, library, bins and chunk size."""
 
     used: list
     target: str
