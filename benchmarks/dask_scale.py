@@ -4,8 +4,8 @@ Writes the table of ``csvdata.py`` (three inputs and a target) split over
 several CSV files into a temporary folder, starts a ``LocalCluster`` on
 127.0.0.1 with one thread per worker process, and runs
 ``eqdiscover.fit(pattern, "y", engine="dask")`` with the default library.
-After the fit it asks each worker for its peak resident memory
-(``ru_maxrss``), and deletes the files.
+After the fit it reads the peak resident memory (``ru_maxrss``) of each
+worker through ``client.run``, and deletes the files.
 
 It prints a Markdown table of the rows, files, partitions, the time to write
 the files, the fit time, rows per second, the peak memory of each worker and
