@@ -27,6 +27,9 @@ DASK_NOTE = (
     "computed; it would need a second pass over the rows."
 )
 N_FILES = 4
+# The terms of the table's formula, and one more: a small library keeps the
+# training short.
+LIBRARY = "const,poly:2,sin"
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +48,12 @@ def cluster():
 def table():
     frame, _ = generate("sine_cubic_mix", n_samples=4000, seed=3, noise=0.01)
     return frame
+
+
+@pytest.fixture(scope="module")
+def whole(table):
+    """The fit of the whole table in this process."""
+    return fit(table, "y", library=LIBRARY)
 
 
 def write_parts(folder, frame, n_files=N_FILES, suffix="csv"):
@@ -67,10 +76,15 @@ def assert_same_formula(found, expected):
     assert_allclose(found.intercept, expected.intercept, rtol=1e-10)
 
 
-def test_multi_file_fit_matches_one_process(tmp_path, cluster, table):
+def test_multi_file_fit_matches_one_process(tmp_path, cluster, table, whole):
     pattern = write_parts(tmp_path / "logs", table)
-    whole = fit(table, "y")
-    found = fit(pattern, "y", engine="dask", scheduler=cluster.scheduler_address)
+    found = fit(
+        pattern,
+        "y",
+        engine="dask",
+        scheduler=cluster.scheduler_address,
+        library=LIBRARY,
+    )
     assert_same_formula(found, whole)
     assert found.details["notes"] == [DASK_NOTE]
     assert found.details["data"]["n_rows_read"] == 4000
@@ -81,22 +95,28 @@ def test_multi_file_fit_matches_one_process(tmp_path, cluster, table):
     )
 
 
-def test_dask_frame_fits_with_current_client(tmp_path, cluster, table):
+def test_dask_frame_fits_with_current_client(tmp_path, cluster, table, whole):
     pattern = write_parts(tmp_path / "logs", table)
     frame = dd.read_csv(pattern)
     with distributed.Client(cluster):
-        found = fit(frame, "y")
-    assert_same_formula(found, fit(table, "y"))
+        found = fit(frame, "y", library=LIBRARY)
+    assert_same_formula(found, whole)
     assert found.details["data"]["source"] is None
 
 
-def test_parquet_files_fit(tmp_path, cluster, table):
+def test_parquet_files_fit(tmp_path, cluster, table, whole):
     pattern = write_parts(tmp_path / "logs", table, suffix="parquet")
-    found = fit(pattern, "y", engine="dask", scheduler=cluster.scheduler_address)
-    assert_same_formula(found, fit(table, "y"))
+    found = fit(
+        pattern,
+        "y",
+        engine="dask",
+        scheduler=cluster.scheduler_address,
+        library=LIBRARY,
+    )
+    assert_same_formula(found, whole)
 
 
-def test_partitions_sum_in_chunks(tmp_path, cluster, table):
+def test_partitions_sum_in_chunks(tmp_path, cluster, table, whole):
     pattern = write_parts(tmp_path / "logs", table, n_files=2)
     found = fit(
         pattern,
@@ -104,8 +124,9 @@ def test_partitions_sum_in_chunks(tmp_path, cluster, table):
         engine="dask",
         scheduler=cluster.scheduler_address,
         chunk_rows=300,
+        library=LIBRARY,
     )
-    assert_same_formula(found, fit(table, "y"))
+    assert_same_formula(found, whole)
 
 
 def test_progress_counts_partitions(tmp_path, cluster, table):
@@ -117,6 +138,7 @@ def test_progress_counts_partitions(tmp_path, cluster, table):
         engine="dask",
         scheduler=cluster.scheduler_address,
         progress=lambda done, total: calls.append((done, total)),
+        library=LIBRARY,
     )
     assert calls == [(i, N_FILES) for i in range(1, N_FILES + 1)]
 
@@ -153,7 +175,13 @@ def test_bad_partition_skipped_with_note(tmp_path, cluster, table):
     folder = tmp_path / "logs"
     pattern = write_parts(folder, table)
     bad = write_bad_value(folder, 2, 12)
-    found = fit(pattern, "y", engine="dask", scheduler=cluster.scheduler_address)
+    found = fit(
+        pattern,
+        "y",
+        engine="dask",
+        scheduler=cluster.scheduler_address,
+        library=LIBRARY,
+    )
     note = (
         f"Skipped partition 3 of 4 (file {str(bad)!r}) with 1000 rows: column 'x' "
         f"has the non-numeric value 'abc' in data row 12 of the partition; fix the "
@@ -162,7 +190,7 @@ def test_bad_partition_skipped_with_note(tmp_path, cluster, table):
     assert found.details["notes"] == [note, DASK_NOTE]
     assert found.details["data"]["n_rows_read"] == 3000
     kept = table.drop(index=range(2000, 3000))
-    assert_same_formula(found, fit(kept, "y"))
+    assert_same_formula(found, fit(kept, "y", library=LIBRARY))
 
 
 def test_strict_stops_at_bad_partition(tmp_path, cluster, table):
@@ -180,6 +208,7 @@ def test_strict_stops_at_bad_partition(tmp_path, cluster, table):
             engine="dask",
             scheduler=cluster.scheduler_address,
             strict=True,
+            library=LIBRARY,
         )
 
 
@@ -205,21 +234,27 @@ def test_integer_column_read_as_float(tmp_path, cluster):
     assert_allclose(found.intercept, 2.0, rtol=1e-12)
 
 
-def test_file_with_other_columns_skipped(tmp_path, cluster, table):
+def test_file_with_other_columns_skipped(tmp_path, cluster, table, whole):
     folder = tmp_path / "logs"
     pattern = write_parts(folder, table)
     other = folder / "part9.csv"
     other.write_text("a,b\n1,2\n")
-    found = fit(pattern, "y", engine="dask", scheduler=cluster.scheduler_address)
+    found = fit(
+        pattern,
+        "y",
+        engine="dask",
+        scheduler=cluster.scheduler_address,
+        library=LIBRARY,
+    )
     assert found.details["notes"][0] == (
         f"Skipped file {str(other)!r} because its columns differ from those of "
         f"{str(folder / 'part0.csv')!r}."
     )
-    assert_same_formula(found, fit(table, "y"))
+    assert_same_formula(found, whole)
 
 
 def run_cli(arguments):
-    return CliRunner().invoke(main, ["fit", *arguments])
+    return CliRunner().invoke(main, ["fit", "--library", LIBRARY, *arguments])
 
 
 def assert_same_saved_formula(found_path, whole_path):
