@@ -1,9 +1,11 @@
 """The ``eqdiscover`` command."""
 
 import functools
+import glob
 import json
 import logging
 import math
+import time
 import warnings
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from .data import (
 from .exceptions import EqdiscoverError
 from .expressions import display_name
 from .library import DEFAULT_LIBRARY
-from .pipeline import DEFAULTS
+from .pipeline import DEFAULTS, _check_engine
 from .pipeline import fit as fit_formula
 from .report import FORMATS, build_report, check_report_folder, read_result
 from .report.result import as_result
@@ -318,6 +320,26 @@ def generate_command(name, rows, noise, seed, low, high, output, force):
     "the number of rows; the maximum absolute error is then not computed.",
 )
 @click.option(
+    "--engine",
+    type=click.Choice(["pandas", "dask"]),
+    default="pandas",
+    show_default=True,
+    help="Read the rows in this process with pandas, or on a Dask cluster, "
+    "partition by partition; DATA may then be a quoted glob pattern of CSV or "
+    "Parquet files, such as 'logs/*.csv'.",
+)
+@click.option(
+    "--scheduler",
+    help="Address of the Dask scheduler, such as tcp://127.0.0.1:8786 "
+    "[default: a local cluster on 127.0.0.1, started for the fit].",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="With --engine dask, stop at the first invalid file or partition "
+    "instead of skipping it with a note.",
+)
+@click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -343,6 +365,9 @@ def fit_command(
     truth,
     nan,
     chunk_rows,
+    engine,
+    scheduler,
+    strict,
     output,
     report,
     formats,
@@ -352,28 +377,34 @@ def fit_command(
 
     Prints TARGET = EXPRESSION, the fit on the training rows, and the
     comparison with the true formula when --truth or a metadata JSON beside
-    the CSV gives one.
+    the CSV gives one. With --engine dask, DATA may be a glob pattern of CSV
+    or Parquet files, and the metadata JSON beside the first file counts.
     """
     inputs_read = [data, metadata_path(data)]
     outputs = [p for p in (output,) if p is not None]
     check_writable(outputs, force, inputs=inputs_read)
-    report, formats = _report_folder(report, formats, data.stem)
+    report, formats = _report_folder(report, formats, _data_name(data))
     if report is not None:
         check_report_folder(report, force, inputs=inputs_read + outputs)
     inputs = _split_list(inputs) if inputs is not None else None
+    _check_engine(engine, data, scheduler, strict)
     dataset = None
-    if chunk_rows is None:
+    if chunk_rows is None and engine == "pandas":
         dataset = data = read_csv(
             data, target=target, inputs=inputs, truth=truth, nan=nan
         )
         target = inputs = truth = None
     formula = fit_formula(
-        data,
+        str(data) if engine == "dask" else data,
         target,
         inputs=inputs,
         truth=truth,
         chunk_rows=chunk_rows,
         nan=nan,
+        engine=engine,
+        scheduler=scheduler,
+        strict=strict,
+        progress=_partition_progress() if engine == "dask" else None,
         library=library,
         layers=layers,
         alpha=alpha,
@@ -417,6 +448,37 @@ def fit_command(
         click.echo(f"Wrote {path}.", err=True)
     if report_files is not None:
         _echo_report(report, formats)
+
+
+def _data_name(data):
+    """Return the name of the data for its report folder: a pattern's folder name."""
+    if not glob.has_magic(str(data)):
+        return data.stem
+    folders = []
+    for part in data.parts:
+        if glob.has_magic(part):
+            break
+        folders.append(part)
+    return Path(*folders).name if folders else "data"
+
+
+# Seconds between two progress lines, so that thousands of partitions do not
+# flood stderr.
+PROGRESS_INTERVAL = 2.0
+
+
+def _partition_progress():
+    """Return a callback that prints the count of partitions read on stderr."""
+    last = -math.inf
+
+    def report(done, total):
+        nonlocal last
+        now = time.monotonic()
+        if done == total or now - last >= PROGRESS_INTERVAL:
+            click.echo(f"Read {done} of {total} partitions.", err=True)
+            last = now
+
+    return report
 
 
 def _echo_report(folder, formats):

@@ -353,11 +353,13 @@ def _drop_constant_inputs(numeric, inputs, explicit, notes):
     return varying
 
 
-def _to_numeric(column, first_row=0):
+def _to_numeric(column, first_row=0, rows_of=""):
     """Convert a column to floats, or raise DataError naming the first bad value.
 
     ``first_row`` is the number of data rows before the column's first, so
     that a chunk of a file reports the row number in the whole file.
+    ``rows_of`` follows the row number, such as " of the partition" when the
+    rows are counted from the start of a partition.
     """
     kind = column.dtype.kind
     if kind == "c":
@@ -376,7 +378,7 @@ def _to_numeric(column, first_row=0):
         position = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(
             f"Column {column.name!r} has the non-numeric value "
-            f"{column.iloc[position]!r} in data row {first_row + position + 1}; "
+            f"{column.iloc[position]!r} in data row {first_row + position + 1}{rows_of}; "
             f"fix the value or leave the column out with --inputs."
         )
     return converted.astype(float)

@@ -15,6 +15,7 @@ import sympy as sp
 
 from .compare import check_expandable, compare, split_terms
 from .constants import snap_coefficients
+from .dask_scan import is_dask_frame, scan_dask
 from .data import Dataset, check_nan_policy, from_frame, read_csv
 from .exceptions import ConvergenceWarning, DataError, ParseError
 from .expressions import display_name, parse_formula, readable_numbers, to_float
@@ -73,6 +74,10 @@ def fit(
     truth=None,
     chunk_rows=None,
     nan="drop",
+    engine=None,
+    scheduler=None,
+    strict=False,
+    progress=None,
 ):
     """Find the formula of ``target`` in terms of the input columns.
 
@@ -85,8 +90,9 @@ def fit(
 
     Parameters
     ----------
-    data : str, Path, pandas.DataFrame or Dataset
-        A CSV path, a table, or a loaded dataset.
+    data : str, Path, pandas.DataFrame, dask.dataframe.DataFrame or Dataset
+        A CSV path, a table, or a loaded dataset. With ``engine="dask"`` a
+        path may be a glob pattern of CSV or Parquet files.
     target : str, optional
         Target column; a CSV's metadata JSON may supply it.
     inputs : sequence of str, optional
@@ -117,7 +123,24 @@ def fit(
         a chunk at a time, so memory does not grow with the number of rows.
         The maximum absolute error would need a second pass over the rows, so
         it is then not computed. For a table in memory ``chunk_rows`` sets the
-        rows per chunk of the statistics.
+        rows per chunk of the statistics. With the dask engine, it sets the
+        rows of a partition transformed at a time.
+    engine : {"pandas", "dask"}, optional
+        ``"pandas"`` (the default for paths and tables) reads the rows in
+        this process. ``"dask"`` (the default for a Dask DataFrame) reads
+        them on a Dask cluster, partition by partition, and fits on the
+        merged statistics (see :mod:`eqdiscover.dask_scan`); the maximum
+        absolute error is then not computed.
+    scheduler : str, optional
+        Dask scheduler address, such as ``"tcp://127.0.0.1:8786"``. Without
+        it the current Dask client is used, or a local cluster is started
+        for the fit.
+    strict : bool, default=False
+        With the dask engine, stop at the first invalid partition instead of
+        skipping it with a note.
+    progress : callable, optional
+        With the dask engine, called as ``progress(done, total)`` each time a
+        partition finishes.
 
     Returns
     -------
@@ -142,8 +165,30 @@ def fit(
     )
     _check_chunk_rows(chunk_rows)
     check_nan_policy(nan)
+    engine = _check_engine(engine, data, scheduler, strict)
+    if engine == "dask" and nan != "drop":
+        # TODO: check for empty cells in each Dask partition as the pandas
+        # readers do; until then the Dask engine only drops such rows.
+        raise DataError(
+            f"nan={nan!r} is not available with the Dask engine, which drops rows "
+            f"with empty cells; leave nan at 'drop' or use the pandas engine."
+        )
     with _timed("reading the rows and building the library"):
-        rows = _read_rows(data, target, inputs, truth, library, chunk_rows, nan)
+        if engine == "dask":
+            scan = scan_dask(
+                data,
+                target=target,
+                inputs=inputs,
+                truth=truth,
+                library=library,
+                chunk_rows=chunk_rows or DEFAULT_CHUNK_ROWS,
+                scheduler=scheduler,
+                strict=strict,
+                progress=progress,
+            )
+            rows = _ScannedRows(scan, reading="in Dask partitions")
+        else:
+            rows = _read_rows(data, target, inputs, truth, library, chunk_rows, nan)
     feature_library, notes = rows.feature_library, rows.notes
     truth_expr = _parse_truth(rows.truth, feature_library)
     usable = _finite_terms(feature_library, rows.term_values, rows, notes)
@@ -448,14 +493,14 @@ class _ScannedRows:
     term is finite and whether it varies, as the whole column would.
     """
 
-    def __init__(self, scan):
+    def __init__(self, scan, reading="in chunks"):
         if scan.target_range[0] == scan.target_range[1]:
             _check_target_varies(np.array(scan.target_range), scan)
         self.scan = scan
         self.notes = list(scan.notes)
         self.notes.append(
-            "Read the rows in chunks, so the maximum absolute error was not "
-            "computed; it would need a second pass over the rows."
+            f"Read the rows {reading}, so the maximum absolute error was not "
+            f"computed; it would need a second pass over the rows."
         )
         self.target_name = scan.target_name
         self.truth = scan.truth
@@ -515,6 +560,25 @@ def _read_rows(data, target, inputs, truth, library, chunk_rows, nan):
         return _ScannedRows(scan)
     dataset = _load(data, target, inputs, truth, nan)
     return _DataFrameRows(dataset, library, chunk_rows)
+
+
+def _check_engine(engine, data, scheduler, strict):
+    """Return the engine that reads the data, "pandas" or "dask"."""
+    if engine is None:
+        engine = "dask" if is_dask_frame(data) else "pandas"
+    if engine not in ("pandas", "dask"):
+        raise DataError(f"Invalid engine {engine!r}; give 'pandas' or 'dask'.")
+    if engine == "pandas" and is_dask_frame(data):
+        raise DataError(
+            "A Dask DataFrame is read by the dask engine; pass engine='dask' or "
+            "leave engine out."
+        )
+    if engine == "pandas" and (scheduler is not None or strict):
+        option = "--scheduler" if scheduler is not None else "--strict"
+        raise DataError(
+            f"Option {option} applies to the dask engine only; add --engine dask."
+        )
+    return engine
 
 
 def _check_chunk_rows(chunk_rows):

@@ -86,6 +86,19 @@ class ResidualBins:
                 # One matrix product sums the rows of every bin at once.
                 self.sums[i] += (bin_numbers == index).astype(float) @ augmented
 
+    def empty_copy(self):
+        """Return bins with the same edges and shift, and sums of zero."""
+        return ResidualBins(self.edges, self.shift)
+
+    def merge(self, other):
+        """Return the bins of the rows of ``self`` and ``other`` together."""
+        same_edges = np.array_equal(self.edges, other.edges, equal_nan=True)
+        if not same_edges or not np.array_equal(self.shift, other.shift):
+            raise ValueError("Cannot merge residual bins with other edges or shift.")
+        merged = self.empty_copy()
+        merged.sums = self.sums + other.sums
+        return merged
+
     def select_inputs(self, positions):
         """Return the bins of the given inputs only."""
         selected = ResidualBins(self.edges[list(positions)], self.shift)

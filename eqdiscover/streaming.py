@@ -35,7 +35,7 @@ from .library import FeatureLibrary
 from .residuals import ResidualBins
 from .statistics import Statistics, column_divisors
 
-__all__ = ["CsvScan", "scan_csv"]
+__all__ = ["ChunkTotals", "CsvScan", "finish_scan", "scan_csv"]
 
 logger = logging.getLogger(__name__)
 
@@ -130,10 +130,88 @@ class _Ranges:
         self.low = np.fmin(self.low, np.where(finite, values, np.inf).min(axis=0))
         self.high = np.fmax(self.high, np.where(finite, values, -np.inf).max(axis=0))
 
+    def merge(self, other):
+        self.finite = self.finite & other.finite
+        self.low = np.fmin(self.low, other.low)
+        self.high = np.fmax(self.high, other.high)
+
     def as_array(self):
         ranges = np.array([self.low, self.high])
         ranges[:, ~self.finite] = np.nan
         return ranges
+
+
+class ChunkTotals:
+    """Statistics, bin sums, ranges and row counts of the chunks added so far.
+
+    Parameters
+    ----------
+    full_library : FeatureLibrary
+        The library fitted on every candidate input, in the order of the
+        input columns of each chunk.
+    target : str
+        The target column.
+    bins : ResidualBins, optional
+        Empty bins whose edges every chunk shares. By default they start
+        from the quantiles of the first chunk with rows.
+
+    Attributes
+    ----------
+    n_rows_read : int
+        Rows read, counted by the caller, with the rows that were dropped.
+    n_samples : int
+        Complete rows added.
+    stats : Statistics or None
+        Statistics of ``[1, T, y]`` for the non-constant terms ``T``; None
+        before the first complete row.
+    """
+
+    def __init__(self, full_library, target, bins=None):
+        self.full_library = full_library
+        self.target = target
+        self.candidates = full_library.feature_names_in_.tolist()
+        self.varying_terms = [not t.is_constant for t in full_library.terms_]
+        self.n_rows_read = 0
+        self.n_samples = 0
+        self.stats = None
+        self.bins = bins
+        self.input_ranges = _Ranges(len(self.candidates))
+        self.term_ranges = _Ranges(len(full_library.terms_))
+        self.target_ranges = _Ranges(1)
+
+    def add(self, numeric):
+        """Add a chunk of complete rows: the inputs and the target as floats."""
+        if len(numeric) == 0:
+            return
+        self.n_samples += len(numeric)
+        y = numeric[self.target].to_numpy()
+        inputs = numeric[self.candidates]
+        theta = self.full_library.transform(inputs)
+        inputs = inputs.to_numpy()
+        self.input_ranges.update(inputs)
+        self.term_ranges.update(theta)
+        self.target_ranges.update(y[:, None])
+        columns = np.where(np.isfinite(theta), theta, 0.0)[:, self.varying_terms]
+        piece = Statistics.from_chunk(columns, y, column_divisors(columns, y))
+        self.stats = piece if self.stats is None else self.stats.merge(piece)
+        if self.bins is None:
+            self.bins = ResidualBins.start(inputs, columns, y)
+        self.bins.update(inputs, columns, y)
+
+    def merge(self, other):
+        """Add the totals of other rows, read with the same library and bins."""
+        self.n_rows_read += other.n_rows_read
+        if other.n_samples == 0:
+            return self
+        self.n_samples += other.n_samples
+        for name in ("input_ranges", "term_ranges", "target_ranges"):
+            getattr(self, name).merge(getattr(other, name))
+        if self.stats is None:
+            self.stats, self.bins = other.stats, other.bins
+        else:
+            self.stats = self.stats.merge(other.stats)
+            self.bins = self.bins.merge(other.bins)
+        return self
 
 
 def _chunks(path, columns, chunk_rows):
@@ -188,63 +266,69 @@ def scan_csv(
     trackers = (
         {name: _IndexTracker(name) for name in candidates} if not explicit else {}
     )
-    full_library = None
-    n_rows_read = n_samples = 0
-    stats = bins = None
+    full_library = FeatureLibrary(library).fit(pd.DataFrame(columns=candidates))
+    totals = ChunkTotals(full_library, target)
     for chunk in _chunks(path, used, chunk_rows):
         chunk = chunk.rename(columns=str)[used]
         for name, tracker in trackers.items():
-            tracker.update(chunk[name], n_rows_read)
-        numeric = chunk.apply(_to_numeric, first_row=n_rows_read)
+            tracker.update(chunk[name], totals.n_rows_read)
+        numeric = chunk.apply(_to_numeric, first_row=totals.n_rows_read)
         if nan == "error":
-            check_complete(numeric, first_row=n_rows_read)
+            check_complete(numeric, first_row=totals.n_rows_read)
         numeric = numeric[numeric.notna().all(axis=1)]
         if len(numeric):
             _check_finite_columns(numeric)
-        n_rows_read += len(chunk)
-        if full_library is None:
-            full_library = FeatureLibrary(library).fit(numeric[candidates])
-            varying_terms = [not t.is_constant for t in full_library.terms_]
-            input_ranges = _Ranges(len(candidates))
-            term_ranges = _Ranges(len(full_library.terms_))
-            target_ranges = _Ranges(1)
-        if len(numeric) == 0:
-            continue
-        n_samples += len(numeric)
-        y = numeric[target].to_numpy()
-        theta = full_library.transform(numeric[candidates])
-        input_ranges.update(numeric[candidates].to_numpy())
-        term_ranges.update(theta)
-        target_ranges.update(y[:, None])
-        columns = np.where(np.isfinite(theta), theta, 0.0)[:, varying_terms]
-        piece = Statistics.from_chunk(columns, y, column_divisors(columns, y))
-        stats = piece if stats is None else stats.merge(piece)
-        inputs_chunk = numeric[candidates].to_numpy()
-        if bins is None:
-            bins = ResidualBins.start(inputs_chunk, columns, y)
-        bins.update(inputs_chunk, columns, y)
-    if n_rows_read == 0:
+        totals.n_rows_read += len(chunk)
+        totals.add(numeric)
+    if totals.n_rows_read == 0:
         raise DataError(
             f"File {str(path)!r} has a header but no data rows; add rows of values."
         )
+    index_columns = [name for name, tracker in trackers.items() if tracker.is_index]
+    return finish_scan(
+        totals,
+        source=str(path),
+        truth=truth,
+        explicit=explicit,
+        index_columns=index_columns,
+    )
 
-    notes = []
-    for name, tracker in trackers.items():
-        if tracker.is_index:
-            notes.append(
-                f"Left out column {name!r} because it numbers the rows; name it "
-                f"in --inputs to use it."
-            )
+
+def finish_scan(totals, *, source, truth, explicit, index_columns, notes=()):
+    """Leave out index and constant inputs, and return the :class:`CsvScan`.
+
+    Parameters
+    ----------
+    totals : ChunkTotals
+        The sums of every row read.
+    source : str
+    truth : str or None
+    explicit : bool
+        Whether the user named the inputs; a constant input is then an error.
+    index_columns : list of str
+        Inputs found to number the rows.
+    notes : sequence of str
+        Notes that come before those of the columns and rows left out.
+    """
+    target = totals.target
+    candidates = totals.candidates
+    n_rows_read, n_samples = totals.n_rows_read, totals.n_samples
+    notes = list(notes)
+    for name in index_columns:
+        notes.append(
+            f"Left out column {name!r} because it numbers the rows; name it "
+            f"in --inputs to use it."
+        )
     if n_samples < n_rows_read:
         notes.append(
             f"Dropped {n_rows_read - n_samples} of {n_rows_read} rows with missing "
             f"values."
         )
     _check_enough_rows(n_samples)
-    ranges = input_ranges.as_array()
+    ranges = totals.input_ranges.as_array()
     kept = []
     for position, name in enumerate(candidates):
-        if name in trackers and trackers[name].is_index:
+        if name in index_columns:
             continue
         low, high = ranges[:, position]
         if low != high:
@@ -265,9 +349,12 @@ def scan_csv(
         logger.info(note)
 
     input_names = [candidates[i] for i in kept]
-    feature_library = FeatureLibrary(library).fit(pd.DataFrame(columns=input_names))
+    full_library = totals.full_library
+    feature_library = FeatureLibrary(full_library.spec).fit(
+        pd.DataFrame(columns=input_names)
+    )
     term_index = _term_positions(feature_library, full_library)
-    varying_index = np.cumsum(varying_terms) - 1
+    varying_index = np.cumsum(totals.varying_terms) - 1
     selected = [
         int(varying_index[i])
         for i, term in zip(term_index, feature_library.terms_)
@@ -276,16 +363,16 @@ def scan_csv(
     return CsvScan(
         target_name=target,
         truth=truth,
-        source=str(path),
+        source=source,
         notes=notes,
         n_rows_read=n_rows_read,
         n_samples=n_samples,
         inputs=pd.DataFrame(ranges[:, kept], columns=input_names),
         feature_library=feature_library,
-        term_ranges=term_ranges.as_array()[:, term_index],
-        statistics=stats.select(selected),
-        residual_bins=bins.select_inputs(kept).select(selected),
-        target_range=tuple(float(v) for v in target_ranges.as_array()[:, 0]),
+        term_ranges=totals.term_ranges.as_array()[:, term_index],
+        statistics=totals.stats.select(selected),
+        residual_bins=totals.bins.select_inputs(kept).select(selected),
+        target_range=tuple(float(v) for v in totals.target_ranges.as_array()[:, 0]),
     )
 
 

@@ -227,3 +227,14 @@ def test_same_data_and_seed_give_the_same_json(workdir):
     first = (workdir / "first.json").read_text()
     assert first == (workdir / "second.json").read_text()
     assert json.loads(first)["settings"]["random_state"] == 3
+
+
+def test_nan_error_is_refused_with_the_dask_engine(workdir):
+    (workdir / "linear.csv").write_text(LINEAR)
+    command = ["fit", "linear.csv", "-t", "y", "--engine", "dask", "--nan", "error"]
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: nan='error' is not available with the Dask engine, which drops rows "
+        "with empty cells; leave nan at 'drop' or use the pandas engine.\n"
+    )
