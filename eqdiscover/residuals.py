@@ -79,12 +79,20 @@ class ResidualBins:
         augmented = np.column_stack([np.ones(len(y)), X, y]) - self.shift
         # Sums of terms near the float limit overflow to inf, and the test then
         # finds no trend rather than a false one.
-        bin_numbers = np.arange(self.sums.shape[1])[:, None]
+        n_bins, n_columns = self.sums.shape[1], self.sums.shape[2]
+        offsets = np.arange(n_columns)
         with np.errstate(over="ignore", invalid="ignore"):
             for i, edges in enumerate(self.edges):
                 index = np.searchsorted(edges, inputs[:, i], side="right")
-                # One matrix product sums the rows of every bin at once.
-                self.sums[i] += (bin_numbers == index).astype(float) @ augmented
+                # One bincount sums every column within every bin: cell (b, j)
+                # of the sums is slot b * n_columns + j. It runs on one thread,
+                # where a matrix product with the one-hot bins stalled when
+                # the machine's cores were busy.
+                slots = (index[:, None] * n_columns + offsets).ravel()
+                sums = np.bincount(
+                    slots, weights=augmented.ravel(), minlength=n_bins * n_columns
+                )
+                self.sums[i] += sums.reshape(n_bins, n_columns)
 
     def empty_copy(self):
         """Return bins with the same edges and shift, and sums of zero."""
