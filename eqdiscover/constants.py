@@ -44,7 +44,9 @@ def _multiples(value, unit, unit_value, tolerance):
 
 
 def exact_candidates(value, tolerance):
-    """Return the simple exact numbers within ``tolerance`` of ``value``, simplest first.
+    """Return the simple exact numbers near ``value``, simplest first.
+
+    Near means within ``tolerance``.
 
     Rationals come first, then multiples of pi, multiples of square roots
     and short decimals. Within each kind a smaller denominator, or fewer
@@ -73,7 +75,7 @@ def exact_candidates(value, tolerance):
 
 
 def _decimals(value, tolerance):
-    """Yield (digits, exact) for each short decimal within ``tolerance`` of ``value``."""
+    """Yield (digits, exact) for the shortest decimal within ``tolerance``."""
     if value == 0 or not math.isfinite(value):
         return
     for digits in range(1, MAX_DIGITS + 1):

@@ -112,7 +112,8 @@ class Formula:
     >>> formula.predict({"F": [32.0, 212.0]}).round(12).tolist()
     [0.0, 100.0]
     >>> exact = [sp.Rational(5, 9), sp.Rational(-160, 9)]
-    >>> print(Formula("C", [F, sp.Integer(1)], [5 / 9, -160 / 9], {"F": F}, exact=exact))
+    >>> terms, coef = [F, sp.Integer(1)], [5 / 9, -160 / 9]
+    >>> print(Formula("C", terms, coef, {"F": F}, exact=exact))
     C = 5*F/9 - 160/9
     """
 
@@ -261,8 +262,8 @@ class Formula:
         text in the column names, which
         :func:`~eqdiscover.expressions.parse_formula` reads back, with its
         coefficient and, where the coefficient is an exact number such as
-        ``5/9``, its text in ``exact``. ``expression`` is the same formula as text in the
-        internal symbols, which ``sympy.parse_expr`` also reads back;
+        ``5/9``, its text in ``exact``. ``expression`` is the same formula as
+        text in the internal symbols, which ``sympy.parse_expr`` also reads back;
         ``symbols`` maps each symbol name to its column. ``display``,
         ``latex``, ``coefficients`` and ``intercept`` repeat the formula in
         other forms. The details follow as top-level keys, and last the

@@ -384,7 +384,7 @@ def _short_formula(coef, terms):
 
 
 def _thinned(history):
-    """Return the steps and values of at most ``MAX_LOSS_POINTS`` points of a loss curve.
+    """Return steps and values of at most ``MAX_LOSS_POINTS`` points of a loss curve.
 
     Steps count from 1; the last step is always kept.
     """

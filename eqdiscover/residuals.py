@@ -170,7 +170,10 @@ class ResidualBins:
         return worst
 
     def worst_input(self, columns, coef, relative_rss, y_norm_squared):
-        """Return (input index, share) of the input the residual follows most, or None."""
+        """Return (input index, share) of the input the residual follows most.
+
+        None when no input's bins show a trend.
+        """
         best = None
         for i in range(self.sums.shape[0]):
             single = ResidualBins(self.edges[i : i + 1], self.shift)
