@@ -14,6 +14,7 @@ from ._version import __version__
 from .data import GENERATORS, generate, metadata_path, read_csv, write_generated
 from .exceptions import EqdiscoverError
 from .expressions import display_name
+from .feynman import FEYNMAN_PREFIX, find_equation
 from .library import DEFAULT_LIBRARY
 from .pipeline import DEFAULTS
 from .pipeline import fit as fit_formula
@@ -124,6 +125,22 @@ def _split_list(value):
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def _parse_generator(ctx, param, value):
+    if value in GENERATORS:
+        return value
+    if value.startswith(FEYNMAN_PREFIX):
+        try:
+            find_equation(value.removeprefix(FEYNMAN_PREFIX))
+        except EqdiscoverError as error:
+            raise click.BadParameter(str(error)) from None
+        return value
+    names = ", ".join(repr(name) for name in sorted(GENERATORS))
+    raise click.BadParameter(
+        f"{value!r} is not one of {names}, or feynman:NAME with NAME an equation "
+        f"of datasets/feynman.csv such as I.12.1."
+    )
+
+
 def _parse_alpha(ctx, param, value):
     if value == "auto":
         return value
@@ -194,7 +211,7 @@ def main(ctx):
 
 
 @main.command("generate")
-@click.argument("name", type=click.Choice(sorted(GENERATORS)))
+@click.argument("name", callback=_parse_generator)
 @click.option(
     "--rows",
     default=5000,
@@ -231,8 +248,10 @@ def main(ctx):
 def generate_command(name, rows, noise, seed, low, high, output, force):
     """Write a CSV sampled from a known formula, with a metadata JSON beside it.
 
-    NAME is one of the generators; the seeded ones draw their coefficients
-    a, b, c, d from a standard normal generator.
+    NAME is one of the generators, whose seeded ones draw their coefficients
+    a, b, c, d from a standard normal generator, or feynman:NAME, an equation of
+    the Feynman database such as feynman:I.12.1, whose inputs are sampled from
+    their own ranges.
     """
     frame, metadata = generate(
         name, n_samples=rows, noise=noise, seed=seed, low=low, high=high

@@ -13,6 +13,7 @@ from ._io import check_writable, write_files_atomic
 from ._version import __version__
 from .exceptions import DataError
 from .expressions import evaluate, make_symbols, parse_formula
+from .feynman import FEYNMAN_PREFIX, find_equation
 
 __all__ = [
     "GENERATORS",
@@ -404,12 +405,14 @@ GENERATORS = {
 
 
 def generate(name, *, n_samples=5000, noise=0.0, seed=0, low=None, high=None):
-    """Sample a table from one of the :data:`GENERATORS`.
+    """Sample a table from one of the :data:`GENERATORS` or a Feynman equation.
 
-    Coefficients ``a, b, c, d`` are drawn from a standard normal generator
-    seeded by ``seed``, then the inputs uniformly from ``[low, high)``, then
-    Gaussian noise with standard deviation ``noise`` times the root mean
-    square of the noise-free target.
+    For a generator, coefficients ``a, b, c, d`` are drawn from a standard
+    normal generator seeded by ``seed``, then the inputs uniformly from
+    ``[low, high)``. ``feynman:NAME``, such as ``feynman:I.12.1``, samples each
+    input of that equation of ``datasets/feynman.csv`` uniformly from its own
+    range. Last comes Gaussian noise with standard deviation ``noise`` times
+    the root mean square of the noise-free target.
 
     Returns
     -------
@@ -423,31 +426,47 @@ def generate(name, *, n_samples=5000, noise=0.0, seed=0, low=None, high=None):
     >>> frame, metadata = generate("fahrenheit_celsius", n_samples=3)
     >>> list(frame.columns), metadata["formula"]
     (['fahrenheit', 'celsius'], '5*(fahrenheit - 32)/9')
+    >>> frame, metadata = generate("feynman:I.12.1", n_samples=3)
+    >>> list(frame.columns), metadata["formula"], metadata["inputs"]["mu"]
+    (['mu', 'Nn', 'F'], 'mu*Nn', [1.0, 5.0])
     """
-    if name not in GENERATORS:
-        raise DataError(
-            f"Unknown generator {name!r}; choose one of {', '.join(GENERATORS)}."
-        )
-    spec = GENERATORS[name]
-    low = spec.low if low is None else float(low)
-    high = spec.high if high is None else float(high)
-    _check_generate_settings(n_samples, noise, low, high)
-
     rng = np.random.default_rng(seed)
-    coefficients = {key: float(rng.standard_normal()) for key in spec.coefficients}
-    formula = spec.template.format(**{k: repr(v) for k, v in coefficients.items()})
-    formula = formula.replace("+ -", "- ")
-    values = {column: rng.uniform(low, high, n_samples) for column in spec.inputs}
+    if isinstance(name, str) and name.startswith(FEYNMAN_PREFIX):
+        if low is not None or high is not None:
+            raise DataError(
+                f"Generator {name!r} samples each input from its own range; "
+                f"leave out low and high."
+            )
+        equation = find_equation(name.removeprefix(FEYNMAN_PREFIX))
+        target, formula, ranges = equation.target, equation.formula, equation.ranges
+        coefficients, where = {}, "their ranges"
+        _check_generate_settings(n_samples, noise, 0.0, 1.0)
+    else:
+        if name not in GENERATORS:
+            raise DataError(
+                f"Unknown generator {name!r}; choose one of "
+                f"{', '.join(GENERATORS)} or feynman:NAME."
+            )
+        spec = GENERATORS[name]
+        low = spec.low if low is None else float(low)
+        high = spec.high if high is None else float(high)
+        _check_generate_settings(n_samples, noise, low, high)
+        coefficients = {key: float(rng.standard_normal()) for key in spec.coefficients}
+        formula = spec.template.format(**{k: repr(v) for k, v in coefficients.items()})
+        formula = formula.replace("+ -", "- ")
+        target, ranges = spec.target, {c: [low, high] for c in spec.inputs}
+        where = f"[{low:g}, {high:g}]"
+    values = {c: rng.uniform(lo, hi, n_samples) for c, (lo, hi) in ranges.items()}
 
-    symbols = make_symbols(spec.inputs)
+    symbols = make_symbols(list(ranges))
     expr = parse_formula(formula, symbols)
     clean = evaluate(expr, {symbols[c]: v for c, v in values.items()}, n_samples)
     with np.errstate(over="ignore"):
         rms = float(np.sqrt(np.mean(clean**2)))
     if not np.isfinite(rms):
         raise DataError(
-            f"Generator {name!r} overflows for inputs in [{low:g}, {high:g}]; "
-            f"choose a smaller range."
+            f"Generator {name!r} overflows for inputs in {where}; choose a "
+            f"smaller range."
         )
     noise_std = noise * rms
     with np.errstate(over="ignore", invalid="ignore"):
@@ -458,13 +477,13 @@ def generate(name, *, n_samples=5000, noise=0.0, seed=0, low=None, high=None):
             f"{rms:g}; choose a smaller level."
         )
 
-    frame = pd.DataFrame({**values, spec.target: noisy})
+    frame = pd.DataFrame({**values, target: noisy})
     metadata = {
         "generator": name,
-        "target": spec.target,
+        "target": target,
         "formula": formula,
         "coefficients": coefficients,
-        "inputs": {column: [low, high] for column in spec.inputs},
+        "inputs": ranges,
         "noise": noise,
         "noise_std": noise_std,
         "seed": seed,

@@ -15,6 +15,7 @@ from eqdiscover.data import (
     write_generated,
 )
 from eqdiscover.exceptions import DataError
+from eqdiscover.feynman import feynman_equations
 
 
 def test_fahrenheit_generator_default_range():
@@ -279,3 +280,41 @@ def test_target_must_be_one_name():
 def test_generate_limits_the_row_count():
     with pytest.raises(DataError, match="give an integer from 1 to 100,000,000"):
         generate("linear", n_samples=10**13)
+
+
+def test_every_feynman_equation_generates_finite_rows():
+    equations = feynman_equations()
+    assert len(equations) == 100
+    for name, equation in equations.items():
+        frame, _ = generate(f"feynman:{name}", n_samples=50, seed=1)
+        assert list(frame.columns) == [*equation.ranges, equation.target], name
+        assert np.isfinite(frame.to_numpy()).all(), name
+
+
+def test_feynman_generator_samples_each_input_range():
+    frame, metadata = generate("feynman:I.6.2a", n_samples=2000, noise=0.0, seed=3)
+    assert metadata["formula"] == "exp(-theta**2/2)/sqrt(2*pi)"
+    assert metadata["inputs"] == {"theta": [1.0, 3.0]}
+    theta = frame["theta"].to_numpy()
+    assert theta.min() >= 1.0
+    assert theta.max() < 3.0
+    expected = np.exp(-(theta**2) / 2) / np.sqrt(2 * np.pi)
+    assert_allclose(frame["f"].to_numpy(), expected, rtol=1e-14)
+
+
+def test_feynman_function_names_map_to_the_parser():
+    equation = feynman_equations()["I.26.2"]
+    assert equation.formula == "asin(n*sin(theta2))"
+    assert feynman_equations()["I.44.4"].formula == "n*kb*T*log(V2/V1)"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"name": "feynman:I.99.9"}, "Unknown Feynman equation 'I.99.9'"),
+        ({"name": "feynman:I.12.1", "low": 0.0}, "samples each input from its own"),
+    ],
+)
+def test_feynman_generator_rejects_bad_requests(kwargs, message):
+    with pytest.raises(DataError, match=message):
+        generate(**kwargs)
