@@ -1,6 +1,7 @@
 """The whole fit: data, library, statistics, network, selection, formula."""
 
 import dataclasses
+import functools
 import logging
 import math
 import numbers
@@ -22,11 +23,13 @@ from .formula import Formula
 from .library import DEFAULT_LIBRARY, FeatureLibrary
 from .network import SparseLinearNetwork
 from .residuals import ResidualBins
+from .search import search_transforms
 from .selection import MARGIN, contributions, residual_floor, select_terms
 from .statistics import DEFAULT_CHUNK_ROWS, Statistics, t_quantile_975
 from .streaming import scan_csv
+from .transforms import transform_names
 
-__all__ = ["DEFAULTS", "fit"]
+__all__ = ["DEFAULTS", "DEFAULT_TRANSFORM", "fit"]
 
 # Default settings of a fit, shared with the command line.
 DEFAULTS = {
@@ -37,6 +40,7 @@ DEFAULTS = {
     "max_iter": 5000,
     "random_state": 0,
 }
+DEFAULT_TRANSFORM = "auto"
 
 # The alpha path of ``alpha="auto"``: N_ALPHAS values from the smallest alpha
 # that removes every term, down by a factor of ALPHA_RANGE.
@@ -48,6 +52,9 @@ MAX_LOSS_POINTS = 500
 # rounding noise: the data is noise-free and the formula fits it exactly.
 EXACT_FIT_FACTOR = 100.0
 CANDIDATES_SHOWN = 10
+# Rows at which a found formula and the truth are evaluated before sympy
+# simplifies their difference.
+TRUTH_POINTS = 200
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +79,7 @@ def fit(
     random_state=DEFAULTS["random_state"],
     truth=None,
     chunk_rows=None,
+    transform=DEFAULT_TRANSFORM,
 ):
     """Find the formula of ``target`` in terms of the input columns.
 
@@ -108,6 +116,15 @@ def fit(
         Seed of the network's initialization.
     truth : str, optional
         True formula in the column names, to compare with.
+    transform : str, default="auto"
+        Transform of the target: ``"none"``, ``"log"``, ``"inverse"``,
+        ``"square"`` or ``"inverse_square"`` fit log(y), 1/y, y**2 or 1/y**2 as
+        a sum of terms and solve for y; see :mod:`eqdiscover.transforms`.
+        ``"auto"`` fits the given library to y first and, unless that fit is
+        exact, searches the transforms with a library grown in stages
+        (:mod:`eqdiscover.search`). It keeps the first fit unless another
+        scores clearly better in the units of y. A CSV read with
+        ``chunk_rows`` is fitted without a transform under ``"auto"``.
     chunk_rows : int, optional
         Rows per chunk. For a CSV path the file is then read and transformed
         a chunk at a time, so memory does not grow with the number of rows.
@@ -128,6 +145,76 @@ def fit(
     >>> formula.coefficients["F"], formula.intercept  # doctest: +ELLIPSIS
     (0.55555555555555..., -17.77777777777...)
     """
+    options = {
+        "library": library,
+        "layers": layers,
+        "alpha": alpha,
+        "threshold": threshold,
+        "max_iter": max_iter,
+        "random_state": random_state,
+    }
+    _check_settings(**options)
+    _check_chunk_rows(chunk_rows)
+    if transform not in transform_names():
+        raise DataError(
+            f"Invalid transform {transform!r}; choose one of "
+            f"{', '.join(transform_names())}."
+        )
+    chunked = chunk_rows is not None and isinstance(data, (str, Path))
+    if transform == "none" or (chunked and transform == "auto"):
+        formula = _fit_terms(
+            data, target, inputs=inputs, truth=truth, chunk_rows=chunk_rows, **options
+        )
+        formula.details["transforms"] = {
+            "requested": transform,
+            "chosen": "none",
+            "stage": "library",
+            "rule": "No transform was searched.",
+            "fits": [],
+        }
+        return formula
+    if chunked:
+        raise DataError(
+            f"Transform {transform!r} needs the rows in memory; leave out "
+            f"chunk_rows or use transform 'none'."
+        )
+
+    dataset = _load(data, target, inputs, truth)
+    fit_terms = functools.partial(_fit_terms, chunk_rows=chunk_rows)
+    # The truth is compared once, with the chosen fit.
+    untold = dataclasses.replace(dataset, truth=None)
+    formula, search = search_transforms(untold, transform, fit_terms, options)
+    if formula.transform != "none":
+        formula.details["metrics"] = _metrics(formula, dataset)
+    if dataset.truth is not None:
+        names = formula.display_names
+        truth_expr = _parse_truth(
+            dataset.truth, formula.symbols, lambda e: sp.sstr(e.xreplace(names))
+        )
+        points = {
+            formula.symbols[column]: dataset.inputs[column].to_numpy()[:TRUTH_POINTS]
+            for column in dataset.inputs.columns
+        }
+        formula.details["truth"] = _compare_with_truth(formula, truth_expr, points)
+    formula.details["transforms"] = search
+    return formula
+
+
+def _fit_terms(
+    data,
+    target=None,
+    *,
+    inputs=None,
+    library=DEFAULTS["library"],
+    layers=DEFAULTS["layers"],
+    alpha=DEFAULTS["alpha"],
+    threshold=DEFAULTS["threshold"],
+    max_iter=DEFAULTS["max_iter"],
+    random_state=DEFAULTS["random_state"],
+    truth=None,
+    chunk_rows=None,
+):
+    """Fit a sum of library terms to the untransformed target; see :func:`fit`."""
     settings = _check_settings(
         library=library,
         layers=layers,
@@ -140,7 +227,9 @@ def fit(
     with _timed("reading the rows and building the library"):
         rows = _read_rows(data, target, inputs, truth, library, chunk_rows)
     feature_library, notes = rows.feature_library, rows.notes
-    truth_expr = _parse_truth(rows.truth, feature_library)
+    truth_expr = _parse_truth(
+        rows.truth, feature_library.symbols_, feature_library.display
+    )
     usable = _finite_terms(feature_library, rows.term_values, rows, notes)
     others = [i for i in usable if not feature_library.terms_[i].is_constant]
     has_constant = len(others) < len(usable)
@@ -559,16 +648,16 @@ def _check_coefficients_finite(candidate, column_terms, feature_library):
             )
 
 
-def _parse_truth(text, feature_library):
+def _parse_truth(text, symbols, display):
     if text is None:
         return None
-    truth = parse_formula(text, feature_library.symbols_)
+    truth = parse_formula(text, symbols)
     check_expandable(truth, text)
     for term, coefficient in split_terms(truth).items():
         if not math.isfinite(to_float(coefficient)):
             raise ParseError(
                 f"Formula {text!r} has a coefficient of "
-                f"{feature_library.display(term)} outside the "
+                f"{display(term)} outside the "
                 f"floating-point range; fix the formula."
             )
     return truth
@@ -772,8 +861,8 @@ def _metrics(formula, dataset):
     }
 
 
-def _compare_with_truth(formula, truth):
-    comparison = compare(truth, formula.expr)
+def _compare_with_truth(formula, truth, points=None):
+    comparison = compare(truth, formula.expr, points=points)
     names = formula.display_names
     return {
         "formula": sp.sstr(readable_numbers(truth).xreplace(names)),
