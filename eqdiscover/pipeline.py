@@ -18,7 +18,13 @@ from .compare import check_expandable, compare, split_terms
 from .constants import snap_coefficients
 from .data import Dataset, from_frame, read_csv
 from .exceptions import ConvergenceWarning, DataError, ParseError
-from .expressions import display_name, parse_formula, readable_numbers, to_float
+from .expressions import (
+    display_name,
+    make_symbols,
+    parse_formula,
+    readable_numbers,
+    to_float,
+)
 from .formula import Formula
 from .library import DEFAULT_LIBRARY, FeatureLibrary
 from .network import SparseLinearNetwork
@@ -180,19 +186,20 @@ def fit(
         )
 
     dataset = _load(data, target, inputs, truth)
+    symbols = make_symbols(dataset.inputs.columns)
+    names = {s: sp.Symbol(display_name(c)) for c, s in symbols.items()}
+    truth_expr = _parse_truth(
+        dataset.truth, symbols, lambda e: sp.sstr(e.xreplace(names))
+    )
     fit_terms = functools.partial(_fit_terms, chunk_rows=chunk_rows)
     # The truth is compared once, with the chosen fit.
     untold = dataclasses.replace(dataset, truth=None)
     formula, search = search_transforms(untold, transform, fit_terms, options)
     if formula.transform != "none":
         formula.details["metrics"] = _metrics(formula, dataset)
-    if dataset.truth is not None:
-        names = formula.display_names
-        truth_expr = _parse_truth(
-            dataset.truth, formula.symbols, lambda e: sp.sstr(e.xreplace(names))
-        )
+    if truth_expr is not None:
         points = {
-            formula.symbols[column]: dataset.inputs[column].to_numpy()[:TRUTH_POINTS]
+            symbols[column]: dataset.inputs[column].to_numpy()[:TRUTH_POINTS]
             for column in dataset.inputs.columns
         }
         formula.details["truth"] = _compare_with_truth(formula, truth_expr, points)

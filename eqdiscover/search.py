@@ -73,7 +73,8 @@ class _Attempt:
         return {
             "transform": self.transform,
             "stage": self.stage,
-            "criterion": self.criterion,
+            # None where the fit is not finite on every row, as JSON has no inf.
+            "criterion": self.criterion if np.isfinite(self.criterion) else None,
             "n_terms": len(self.formula.terms),
             "formula": str(self.formula),
             "library_size": len(self.formula.details["library"]["terms"]),

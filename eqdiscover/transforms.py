@@ -97,16 +97,21 @@ def criterion_in_y(y, prediction, n_terms, complexity):
     A prediction that is not finite on every row scores infinity.
     """
     n_samples = len(y)
-    residual = y - prediction
+    with np.errstate(all="ignore"):
+        residual = y - prediction
     if not np.all(np.isfinite(residual)):
         return float("inf")
+    # Dividing by the largest |y| keeps the squares in range for y near 1e200
+    # or 1e-200.
+    unit = float(np.max(np.abs(y)))
+    scaled_y, scaled_residual = y / unit, residual / unit
     floor = max(
-        ROUNDING_FLOOR * float(np.sqrt(np.mean(y**2))),
-        SPREAD_FLOOR * float(np.std(y)),
+        ROUNDING_FLOOR * float(np.sqrt(np.mean(scaled_y**2))),
+        SPREAD_FLOOR * float(np.std(scaled_y)),
     )
-    rss = max(float(residual @ residual), n_samples * floor**2)
+    rss = max(float(scaled_residual @ scaled_residual), n_samples * floor**2)
     return float(
-        n_samples * np.log(rss / n_samples)
+        n_samples * (np.log(rss / n_samples) + 2 * np.log(unit))
         + n_terms * np.log(n_samples)
         + COMPLEXITY_COST * complexity
     )
@@ -117,5 +122,6 @@ def transform_line(formula):
     target = formula.target
     label = TRANSFORMS[formula.transform].label.replace("y", target)
     return (
-        f"transform: the terms sum to {label}, and the formula is solved for {target}."
+        f"transform: the terms sum to {label}, and the formula is solved for "
+        f"{target}."
     )
