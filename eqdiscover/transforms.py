@@ -122,6 +122,5 @@ def transform_line(formula):
     target = formula.target
     label = TRANSFORMS[formula.transform].label.replace("y", target)
     return (
-        f"transform: the terms sum to {label}, and the formula is solved for "
-        f"{target}."
+        f"transform: the terms sum to {label}, and the formula is solved for {target}."
     )
