@@ -220,8 +220,13 @@ def _fit_terms(
     random_state=DEFAULTS["random_state"],
     truth=None,
     chunk_rows=None,
+    misfit_test=True,
 ):
-    """Fit a sum of library terms to the untransformed target; see :func:`fit`."""
+    """Fit a sum of library terms to the untransformed target; see :func:`fit`.
+
+    ``misfit_test=False`` leaves out the test of the residuals for a trend,
+    whose bin sums cost more than the rest of a fit of a large library.
+    """
     settings = _check_settings(
         library=library,
         layers=layers,
@@ -244,11 +249,11 @@ def _fit_terms(
 
     with _timed("reading the rows into statistics"):
         stats = rows.statistics(others)
-        bins = rows.residual_bins(others)
+        bins = rows.residual_bins(others) if misfit_test else None
     stats, others, dropped, kept = _drop_dependent_terms(
         stats, others, has_constant, feature_library, notes
     )
-    bins = bins.select(kept)
+    bins = bins.select(kept) if misfit_test else None
     if not others:
         raise DataError(
             f"Library {feature_library.spec!r} has no term besides the constant that "
@@ -351,7 +356,7 @@ def _fit_terms(
         }
     if all_pruned is not None:
         formula.details["selection"]["all_pruned"] = all_pruned
-    if exact_fit or all_pruned is not None:
+    if exact_fit or all_pruned is not None or not misfit_test:
         misfit = None
     else:
         misfit = _misfit_message(stats, bins, chosen.columns, values, rows)

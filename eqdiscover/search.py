@@ -1,7 +1,8 @@
 """The search over target transforms and a library grown in stages.
 
 With ``transform="auto"`` the fit first runs as it always has: the given
-library on the untransformed target. An exact fit ends the search there.
+library on the untransformed target, unless that library has more than
+``MAX_BASELINE_TERMS`` terms. An exact fit ends the search there.
 Otherwise each transform that the target allows (see
 :mod:`eqdiscover.transforms`) is fitted in two stages:
 
@@ -33,7 +34,7 @@ import sympy as sp
 from .exceptions import DataError
 from .expressions import display_name, evaluate, make_symbols, parse_formula
 from .formula import Formula
-from .library import complexity
+from .library import FeatureLibrary, complexity
 from .transforms import TRANSFORMS, criterion_in_y
 
 __all__ = ["CLEAR_MARGIN", "search_transforms"]
@@ -44,6 +45,11 @@ CLEAR_MARGIN = 10.0
 # Training steps of the network in the fits of the search. The network only
 # ranks the terms for the subset search, which refits them exactly.
 SEARCH_MAX_ITER = 300
+# Under "auto", a given library of more terms than this is not fitted before
+# the search, because its fit alone takes minutes: the default library has
+# 141 terms on 7 inputs, and its fit on 9 inputs ran for over 2 minutes on a
+# 2-core machine. A library given with transform "none" is always fitted.
+MAX_BASELINE_TERMS = 120
 N_GROWN = 2
 MAX_FACTORS = 4
 # Products are added from two factors up while the library stays below this.
@@ -105,20 +111,34 @@ def search_transforms(dataset, requested, fit_terms, options):
     """
     y = dataset.target.to_numpy(dtype=float)
     attempts = []
+    baseline = None
     if requested == "auto":
-        baseline = _attempt(dataset, "none", "library", options, fit_terms, y)
-        attempts.append(baseline)
-        if baseline.exact_fit:
-            return _finish(baseline, attempts, requested)
+        size = _library_size(options["library"], dataset)
+        if size <= MAX_BASELINE_TERMS:
+            baseline = _attempt(dataset, "none", "library", options, fit_terms, y)
+            attempts.append(baseline)
+            if baseline.exact_fit:
+                return _finish(baseline, attempts, requested)
+        else:
+            logger.info(
+                "left out the fit of the given library: %d terms, more than %d",
+                size,
+                MAX_BASELINE_TERMS,
+            )
         names = [name for name, t in TRANSFORMS.items() if t.applies(y)]
     else:
-        baseline = None
         if not TRANSFORMS[requested].applies(y):
             _raise_transform_error(requested, dataset)
         names = [requested]
 
     singles = _single_terms(dataset)
-    searching = {**options, "max_iter": min(options["max_iter"], SEARCH_MAX_ITER)}
+    # NOTE: the fits of the search leave out the misfit test, so a chosen fit
+    # of the search is not flagged when the residuals still follow an input.
+    searching = {
+        **options,
+        "max_iter": min(options["max_iter"], SEARCH_MAX_ITER),
+        "misfit_test": False,
+    }
     first = []
     for name in names:
         spec = ",".join(["const", *singles])
@@ -154,6 +174,10 @@ def _raise_transform_error(name, dataset):
         f"Transform {name!r} needs a target {kind} on every row, but "
         f"{dataset.target_name!r} is not; choose another transform or 'auto'."
     )
+
+
+def _library_size(spec, dataset):
+    return len(FeatureLibrary(spec).fit(dataset.inputs.iloc[:1]).terms_)
 
 
 def _order(attempt):
