@@ -234,6 +234,7 @@ def format_report(results, levels, wall_seconds):
             f"{np.nanmedian([r.r2_test for r in rows]):.6f} | "
             f"{np.median([r.seconds for r in rows]):.1f} |"
         )
+
     lines += ["", f"Wall time: {wall_seconds:.0f} s.", "", "## Fits", ""]
     lines.append(
         "| equation | noise | solved | sympy equal | R² test | terms | seconds | "
@@ -247,6 +248,7 @@ def format_report(results, levels, wall_seconds):
             f"{'yes' if r.symbolic else 'no'} | {r.r2_test:.6f} | {r.n_terms} | "
             f"{r.seconds:.1f} | {r.transform} | `{text}` |"
         )
+
     lines += ["", "## Failures by reason", ""]
     for reason in REASONS:
         failed = [f"{r.equation} ({r.noise:g})" for r in results if r.reason == reason]

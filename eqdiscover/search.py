@@ -46,9 +46,10 @@ CLEAR_MARGIN = 10.0
 # ranks the terms for the subset search, which refits them exactly.
 SEARCH_MAX_ITER = 300
 # Under "auto", a given library of more terms than this is not fitted before
-# the search, because its fit alone takes minutes: the default library has
-# 141 terms on 7 inputs, and its fit on 9 inputs ran for over 2 minutes on a
-# 2-core machine. A library given with transform "none" is always fitted.
+# the search, because its fit costs more than the whole search. The default
+# library has 141 terms on 7 inputs and 247 on 9. Its fit on 9 inputs ran for
+# over 2 minutes on the benchmark machine of benchmarks/README.md. A library
+# given with transform "none" is always fitted.
 MAX_BASELINE_TERMS = 120
 N_GROWN = 2
 MAX_FACTORS = 4

@@ -118,7 +118,7 @@ def criterion_in_y(y, prediction, n_terms, complexity):
 
 
 def transform_line(formula):
-    """Return one sentence that says which transform of the target was fitted."""
+    """Return one sentence that names the transform of the target that was fitted."""
     target = formula.target
     label = TRANSFORMS[formula.transform].label.replace("y", target)
     return (
