@@ -54,7 +54,7 @@ MAX_BASELINE_TERMS = 120
 N_GROWN = 2
 MAX_FACTORS = 4
 # Products are added from two factors up while the library stays below this.
-MAX_GROWN_TERMS = 400
+MAX_GROWN_TERMS = 150
 RULE = (
     "Each fit is solved for the target and scored on the training rows by "
     "n*log(RSS/n) + k*log(n) + 0.5*complexity; a fit with a transform or the "
