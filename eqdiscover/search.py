@@ -1,0 +1,276 @@
+"""The search over target transforms and a library grown in stages.
+
+With ``transform="auto"`` the fit first runs as it always has: the given
+library on the untransformed target, unless that library has more than
+``MAX_BASELINE_TERMS`` terms. An exact fit ends the search there.
+Otherwise each transform that the target allows (see
+:mod:`eqdiscover.transforms`) is fitted in two stages:
+
+1. The single-input library: for each input x, the terms x, x**2, x**3,
+   sin x, cos x and exp x and, for a positive input, 1/x, 1/x**2, sqrt x and
+   log x, each kept only where it is finite on the data.
+2. For the ``N_GROWN`` transforms whose stage-1 fit of g(y) has the highest
+   R² and is not exact,
+   the terms that stage 1 kept, with every product of 2 to ``MAX_FACTORS``
+   of them from different inputs.
+
+Every fit is scored in the units of the target with
+:func:`eqdiscover.transforms.criterion_in_y`. A fit of the search replaces
+the untransformed fit only when its score is lower by more than
+``CLEAR_MARGIN``, 10 on the scale of BIC, which is commonly read as very
+strong evidence. A requested transform runs both stages for that transform
+alone.
+"""
+
+import dataclasses
+import itertools
+import logging
+import warnings
+
+import numpy as np
+import pandas as pd
+import sympy as sp
+
+from .exceptions import DataError
+from .expressions import display_name, evaluate, make_symbols, parse_formula
+from .formula import Formula
+from .library import FeatureLibrary, complexity
+from .transforms import TRANSFORMS, criterion_in_y
+
+__all__ = ["CLEAR_MARGIN", "search_transforms"]
+
+logger = logging.getLogger(__name__)
+
+CLEAR_MARGIN = 10.0
+# Training steps of the network in the fits of the search. The network only
+# ranks the terms for the subset search, which refits them exactly.
+SEARCH_MAX_ITER = 300
+# Under "auto", a given library of more terms than this is not fitted before
+# the search, because its fit costs more than the whole search. The default
+# library has 141 terms on 7 inputs and 247 on 9. Its fit on 9 inputs ran for
+# over 2 minutes on the benchmark machine of benchmarks/README.md. A library
+# given with transform "none" is always fitted.
+MAX_BASELINE_TERMS = 120
+N_GROWN = 2
+MAX_FACTORS = 4
+# Products are added from two factors up while the library stays below this.
+MAX_GROWN_TERMS = 150
+RULE = (
+    "Each fit is solved for the target and scored on the training rows by "
+    "n*log(RSS/n) + k*log(n) + 0.5*complexity; a fit with a transform or the "
+    "grown library replaces the untransformed fit only when its score is "
+    f"lower by more than {CLEAR_MARGIN:g}."
+)
+
+
+@dataclasses.dataclass
+class _Attempt:
+    formula: Formula
+    transform: str
+    stage: str
+    library: str
+    criterion: float
+    caught: list
+
+    @property
+    def exact_fit(self):
+        return bool(self.formula.details["estimates"]["exact_fit"])
+
+    def summary(self):
+        return {
+            "transform": self.transform,
+            "stage": self.stage,
+            # None where the fit is not finite on every row, as JSON has no inf.
+            "criterion": self.criterion if np.isfinite(self.criterion) else None,
+            "n_terms": len(self.formula.terms),
+            "formula": str(self.formula),
+            "library_size": len(self.formula.details["library"]["terms"]),
+        }
+
+
+def search_transforms(dataset, requested, fit_terms, options):
+    """Fit ``dataset`` with the requested transform, or search them for "auto".
+
+    Parameters
+    ----------
+    dataset : Dataset
+    requested : str
+        ``"auto"`` or a name of :data:`~eqdiscover.transforms.TRANSFORMS`.
+    fit_terms : callable
+        ``fit_terms(dataset, library=..., **options)`` fits a sum of
+        library terms and returns a Formula, as :func:`eqdiscover.fit`
+        does without a transform.
+    options : dict
+        The other settings of the fit.
+
+    Returns
+    -------
+    formula : Formula
+        The chosen fit, with warnings of the chosen fit re-emitted.
+    search : dict
+        The requested and chosen transform, the rule and every fit scored.
+    """
+    y = dataset.target.to_numpy(dtype=float)
+    attempts = []
+    baseline = None
+    if requested == "auto":
+        size = _library_size(options["library"], dataset)
+        if size <= MAX_BASELINE_TERMS:
+            baseline = _attempt(dataset, "none", "library", options, fit_terms, y)
+            attempts.append(baseline)
+            if baseline.exact_fit:
+                return _finish(baseline, attempts, requested)
+        else:
+            logger.info(
+                "left out the fit of the given library: %d terms, more than %d",
+                size,
+                MAX_BASELINE_TERMS,
+            )
+        names = [name for name, t in TRANSFORMS.items() if t.applies(y)]
+    else:
+        if not TRANSFORMS[requested].applies(y):
+            _raise_transform_error(requested, dataset)
+        names = [requested]
+
+    singles = _single_terms(dataset)
+    # NOTE: the fits of the search leave out the misfit test, so a chosen fit
+    # of the search is not flagged when the residuals still follow an input.
+    searching = {
+        **options,
+        "max_iter": min(options["max_iter"], SEARCH_MAX_ITER),
+        "misfit_test": False,
+    }
+    first = []
+    for name in names:
+        spec = ",".join(["const", *singles])
+        first.append(
+            _attempt(
+                dataset, name, "single", {**searching, "library": spec}, fit_terms, y
+            )
+        )
+    attempts += first
+    # The criterion in y is infinite where a fit is not yet defined on every
+    # row (a negative y**2), so growth follows the fit of g(y) itself.
+    ranked = sorted(first, key=lambda attempt: attempt.formula.details["metrics"]["r2"])
+    ranked.reverse()
+    for attempt in [a for a in ranked if not a.exact_fit][:N_GROWN]:
+        spec = _grown_library(attempt.formula)
+        if spec is None:
+            continue
+        options_grown = {**searching, "library": spec}
+        attempts.append(
+            _attempt(dataset, attempt.transform, "grown", options_grown, fit_terms, y)
+        )
+
+    searched = [a for a in attempts if a is not baseline]
+    best = min(searched, key=_order)
+    if baseline is not None and not best.criterion < baseline.criterion - CLEAR_MARGIN:
+        best = baseline
+    return _finish(best, attempts, requested)
+
+
+def _raise_transform_error(name, dataset):
+    kind = "positive" if TRANSFORMS[name].positive_only else "of one sign"
+    raise DataError(
+        f"Transform {name!r} needs a target {kind} on every row, but "
+        f"{dataset.target_name!r} is not; choose another transform or 'auto'."
+    )
+
+
+def _library_size(spec, dataset):
+    return len(FeatureLibrary(spec).fit(dataset.inputs.iloc[:1]).terms_)
+
+
+def _order(attempt):
+    # Equal scores, as for exact fits at the residual floor, prefer fewer terms.
+    return (attempt.criterion, len(attempt.formula.terms))
+
+
+def _attempt(dataset, name, stage, options, fit_terms, y):
+    """Fit ``name(y)`` as a sum of the library's terms and score it in y."""
+    transform = TRANSFORMS[name]
+    sign = -1 if name != "none" and y[0] < 0 else 1
+    if name == "none":
+        data = dataset
+    else:
+        with np.errstate(all="ignore"):
+            values = transform.forward(y)
+        target = pd.Series(values, name=dataset.target_name)
+        data = dataclasses.replace(dataset, target=target, truth=None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted = fit_terms(data, **options)
+    formula = Formula(
+        fitted.target,
+        fitted.terms,
+        fitted.coef,
+        fitted.symbols,
+        details=fitted.details,
+        exact=fitted.exact,
+        transform=name,
+        sign=sign,
+    )
+    prediction = formula.predict(dataset.inputs)
+    cost = sum(complexity(term) for term in formula.terms)
+    criterion = criterion_in_y(y, prediction, len(formula.terms), cost)
+    logger.info("%s, %s library: %s (criterion %.1f)", name, stage, formula, criterion)
+    return _Attempt(formula, name, stage, options["library"], criterion, list(caught))
+
+
+def _finish(chosen, attempts, requested):
+    for caught in chosen.caught:
+        warnings.warn_explicit(
+            caught.message, caught.category, caught.filename, caught.lineno
+        )
+    search = {
+        "requested": requested,
+        "chosen": chosen.transform,
+        "stage": chosen.stage,
+        "rule": RULE,
+        "fits": [attempt.summary() for attempt in attempts],
+    }
+    return chosen.formula, search
+
+
+def _single_terms(dataset):
+    """Return the stage-1 library items: single-input terms finite on the data."""
+    items = []
+    symbols = make_symbols(dataset.inputs.columns)
+    for column in dataset.inputs.columns:
+        name = display_name(column)
+        values = dataset.inputs[column].to_numpy(dtype=float)
+        texts = [name, f"{name}**2", f"{name}**3"]
+        texts += [f"sin({name})", f"cos({name})", f"exp({name})"]
+        if values.min() > 0:
+            texts += [f"1/{name}", f"{name}**(-2)", f"sqrt({name})", f"log({name})"]
+        for text in texts:
+            expr = parse_formula(text, symbols)
+            term = evaluate(expr, {symbols[column]: values}, len(values))
+            if np.all(np.isfinite(term)) and np.ptp(term) > 0:
+                items.append(text)
+    return items
+
+
+def _grown_library(formula):
+    """Return the stage-2 library of a stage-1 fit, or None without products.
+
+    The library is the constant, the terms the fit kept and their products
+    of 2 to ``MAX_FACTORS`` factors from different inputs.
+    """
+    names = formula.display_names
+    kept = [term for term in formula.terms if term != 1]
+    items = ["const"] + [sp.sstr(term.xreplace(names)) for term in kept]
+    n_singles = len(items)
+    for size in range(2, MAX_FACTORS + 1):
+        products = [
+            "*".join(f"({sp.sstr(t.xreplace(names))})" for t in group)
+            for group in itertools.combinations(kept, size)
+            if len({frozenset(t.free_symbols) for t in group}) == size
+            and all(len(t.free_symbols) == 1 for t in group)
+        ]
+        if len(items) + len(products) > MAX_GROWN_TERMS:
+            break
+        items += products
+    if len(items) == n_singles:
+        return None
+    return ",".join(items)

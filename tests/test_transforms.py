@@ -1,0 +1,101 @@
+"""Target transforms: power laws after the log, JSON round trips, the CLI option."""
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from numpy.testing import assert_allclose
+
+from eqdiscover import fit, load
+from eqdiscover.cli import main
+from eqdiscover.exceptions import DataError
+
+
+@pytest.fixture(scope="module")
+def gravity():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {name: rng.uniform(1.0, 5.0, 600) for name in ("m1", "m2", "r")}
+    )
+    frame["F"] = 6.5 * frame["m1"] * frame["m2"] / frame["r"] ** 2
+    return frame
+
+
+def test_log_transform_recovers_power_law(gravity):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        formula = fit(gravity, "F", transform="log", truth="6.5*m1*m2/r**2")
+    assert formula.transform == "log"
+    assert formula.details["truth"]["srbench_match"] is True
+    assert formula.details["transforms"]["chosen"] == "log"
+    # Noise-free data: the back-transformed formula agrees to rounding.
+    assert_allclose(formula.predict(gravity), gravity["F"], rtol=1e-9)
+
+
+def test_auto_chooses_log_for_power_law(gravity):
+    formula = fit(gravity, "F", truth="6.5*m1*m2/r**2")
+    search = formula.details["transforms"]
+    assert search["requested"] == "auto"
+    assert search["fits"][0]["transform"] == "none"
+    assert formula.details["truth"]["srbench_match"] is True
+    assert formula.details["metrics"]["r2"] > 1 - 1e-12
+
+
+def test_none_transform_keeps_the_sum(gravity):
+    formula = fit(gravity, "F", transform="none", library="const,poly:3")
+    assert formula.transform == "none"
+    assert formula.details["transforms"]["fits"] == []
+
+
+def test_exact_untransformed_fit_ends_the_search():
+    x = np.linspace(-1.0, 2.0, 300)
+    frame = pd.DataFrame({"x": x, "y": 3 * x**2 - x + 2})
+    formula = fit(frame, "y")
+    assert formula.transform == "none"
+    assert len(formula.details["transforms"]["fits"]) == 1
+
+
+def test_transformed_formula_saves_and_loads(gravity, tmp_path):
+    formula = fit(gravity, "F", transform="log")
+    path = tmp_path / "gravity.json"
+    formula.save(path)
+    saved = json.loads(path.read_text())
+    assert saved["transform"] == {"name": "log", "sign": 1}
+    loaded = load(path)
+    assert loaded.transform == "log"
+    assert_allclose(loaded.predict(gravity), formula.predict(gravity), rtol=1e-12)
+
+
+def test_tampered_transformed_expression_is_rejected(gravity, tmp_path):
+    data = fit(gravity, "F", transform="log").to_dict()
+    data["expression"] = "2*m1"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(DataError, match="Field 'expression'"):
+        load(path)
+
+
+def test_log_transform_rejects_negative_target():
+    x = np.linspace(1.0, 2.0, 50)
+    frame = pd.DataFrame({"x": x, "y": x - 1.5})
+    with pytest.raises(DataError, match="Transform 'log' needs a target positive"):
+        fit(frame, "y", transform="log")
+
+
+def test_invalid_transform_name_is_rejected():
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [1.0, 2.0, 4.0]})
+    with pytest.raises(DataError, match="Invalid transform 'cube'"):
+        fit(frame, "y", transform="cube")
+
+
+def test_cli_transform_option_prints_the_transform(gravity, tmp_path):
+    path = tmp_path / "gravity.csv"
+    gravity.to_csv(path, index=False)
+    result = CliRunner().invoke(
+        main, ["fit", str(path), "-t", "F", "--transform", "log"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "transform: the terms sum to log(F)" in result.stdout
