@@ -194,7 +194,9 @@ def compare(truth, found, X=None, y=None, points=None):
         Values of every symbol at which both formulas are evaluated before
         any simplification. Where they differ clearly there, the symbolic
         checks are False without calling ``sympy.simplify``, which can take
-        minutes on a long formula (see :func:`distinct_on_points`).
+        minutes on a long formula (see :func:`distinct_on_points`). A symbol
+        positive at every point is taken as positive in the symbolic checks,
+        so that ``sqrt(a)*sqrt(b)`` matches ``sqrt(a*b)``.
 
     Returns
     -------
@@ -228,7 +230,10 @@ def compare(truth, found, X=None, y=None, points=None):
     if points is not None and distinct_on_points(truth, found, points):
         symbolic, srbench = False, False
     else:
-        symbolic, srbench = symbolic_match(truth, found), srbench_match(truth, found)
+        positive = _positive_symbols(points)
+        truth_p, found_p = truth.xreplace(positive), found.xreplace(positive)
+        symbolic = symbolic_match(truth_p, found_p)
+        srbench = srbench_match(truth_p, found_p)
     return Comparison(
         truth,
         found,
@@ -237,6 +242,21 @@ def compare(truth, found, X=None, y=None, points=None):
         srbench_match=srbench,
         held_out=None if X is None else _held_out_metrics(truth, found, X, y),
     )
+
+
+def _positive_symbols(points):
+    """Map each symbol that is positive at every point to a positive symbol.
+
+    Sympy writes sqrt(a*b) as sqrt(a)*sqrt(b) only for positive a and b, so
+    formulas that agree on the data may otherwise not simplify to each other.
+    """
+    if points is None:
+        return {}
+    return {
+        symbol: sp.Symbol(symbol.name, positive=True)
+        for symbol, values in points.items()
+        if np.all(np.asarray(values, dtype=float) > 0)
+    }
 
 
 def _maybe_float(value):

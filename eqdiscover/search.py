@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import sympy as sp
 
-from .exceptions import DataError
+from .exceptions import DataError, EqdiscoverError
 from .expressions import display_name, evaluate, make_symbols, parse_formula
 from .formula import Formula
 from .library import FeatureLibrary, complexity
@@ -52,6 +52,9 @@ SEARCH_MAX_ITER = 300
 # given with transform "none" is always fitted.
 MAX_BASELINE_TERMS = 120
 N_GROWN = 2
+# A fit of log(y) proposes powers and exponents; each is rounded to a multiple
+# of 1/q for each of these q, and the product they give is fitted to y itself.
+SNAP_DENOMINATORS = (1, 2, 3, 4, 6)
 MAX_FACTORS = 4
 # Products are added from two factors up while the library stays below this.
 MAX_GROWN_TERMS = 150
@@ -162,6 +165,12 @@ def search_transforms(dataset, requested, fit_terms, options):
             _attempt(dataset, attempt.transform, "grown", options_grown, fit_terms, y)
         )
 
+    if requested == "auto":
+        proposals = [_power_law(dataset, y)]
+        proposals += [_log_sum(a.formula) for a in attempts if a.transform == "log"]
+        for pairs in proposals:
+            attempts += _power_attempts(dataset, pairs, searching, fit_terms, y)
+
     searched = [a for a in attempts if a is not baseline]
     best = min(searched, key=_order)
     if baseline is not None and not best.criterion < baseline.criterion - CLEAR_MARGIN:
@@ -170,9 +179,10 @@ def search_transforms(dataset, requested, fit_terms, options):
 
 
 def _raise_transform_error(name, dataset):
-    kind = "positive" if TRANSFORMS[name].positive_only else "of one sign"
+    share = TRANSFORMS[name].sign_share
+    kind = "of one sign on every row" if share == 1 else f"of one sign on {share:.0%}"
     raise DataError(
-        f"Transform {name!r} needs a target {kind} on every row, but "
+        f"Transform {name!r} needs a target {kind} of the rows, but "
         f"{dataset.target_name!r} is not; choose another transform or 'auto'."
     )
 
@@ -189,14 +199,15 @@ def _order(attempt):
 def _attempt(dataset, name, stage, options, fit_terms, y):
     """Fit ``name(y)`` as a sum of the library's terms and score it in y."""
     transform = TRANSFORMS[name]
-    sign = -1 if name != "none" and y[0] < 0 else 1
+    sign, rows = transform.rows(y)
     if name == "none":
         data = dataset
     else:
         with np.errstate(all="ignore"):
-            values = transform.forward(y)
+            values = transform.forward(y[rows])
         target = pd.Series(values, name=dataset.target_name)
-        data = dataclasses.replace(dataset, target=target, truth=None)
+        inputs = dataset.inputs.loc[rows].reset_index(drop=True)
+        data = dataclasses.replace(dataset, inputs=inputs, target=target, truth=None)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fitted = fit_terms(data, **options)
@@ -215,6 +226,71 @@ def _attempt(dataset, name, stage, options, fit_terms, y):
     criterion = criterion_in_y(y, prediction, len(formula.terms), cost)
     logger.info("%s, %s library: %s (criterion %.1f)", name, stage, formula, criterion)
     return _Attempt(formula, name, stage, options["library"], criterion, list(caught))
+
+
+def _log_sum(formula):
+    """Return (term, coefficient) of each non-constant term of a fit of log(y)."""
+    return [
+        (term, float(value))
+        for term, value in zip(formula.terms, formula.coef)
+        if not term.is_constant()
+    ]
+
+
+def _power_law(dataset, y):
+    """Fit ``log|y| = c + sum(a_i * log(x_i))`` over the positive inputs.
+
+    Each row is weighted by ``|y|``, so that the fit approximates least
+    squares in y (the error of log y is the error of y over y): rows near
+    0, where noise swamps the log, count little. Rows of the less common
+    sign are left out. Returns (term, power) for each positive input, or an
+    empty list when no input is positive or the target has no common sign.
+    """
+    symbols = make_symbols(dataset.inputs.columns)
+    positive = [c for c in dataset.inputs.columns if dataset.inputs[c].min() > 0]
+    sign, rows = TRANSFORMS["log"].rows(y)
+    if not positive or not TRANSFORMS["log"].applies(y):
+        return []
+    logs = np.log(dataset.inputs.loc[rows, positive].to_numpy(dtype=float))
+    design = np.column_stack([np.ones(len(logs)), logs])
+    weight = np.abs(y[rows])
+    solution = np.linalg.lstsq(
+        design * weight[:, None], np.log(np.abs(y[rows])) * weight, rcond=None
+    )[0]
+    return [(sp.log(symbols[c]), float(p)) for c, p in zip(positive, solution[1:])]
+
+
+def _power_attempts(dataset, pairs, options, fit_terms, y):
+    """Fit y as a constant times the product that a fit of log(y) proposes.
+
+    A fit ``log|y| = c + sum(a_i * t_i)``, given as pairs ``(t_i, a_i)``,
+    says that y is a constant times ``exp(sum(a_i * t_i))``, with ``x**a``
+    for a term ``t = log(x)``. With each ``a_i`` rounded to a simple
+    fraction, that product is one term, and its coefficient is fitted to y
+    itself, where additive noise does not bias it as it biases the log. The
+    search then scores these fits with the rest.
+    """
+    if not pairs:
+        return []
+    symbols = make_symbols(dataset.inputs.columns)
+    names = {s: sp.Symbol(display_name(c)) for c, s in symbols.items()}
+    seen, found = set(), []
+    for q in SNAP_DENOMINATORS:
+        powers = tuple(sp.Rational(round(value * q), q) for _, value in pairs)
+        if powers in seen or all(p == 0 for p in powers):
+            continue
+        seen.add(powers)
+        product = sp.Mul(*[sp.exp(p * term) for (term, _), p in zip(pairs, powers)])
+        spec = sp.sstr(product.xreplace(names))
+        options_power = {**options, "library": spec}
+        try:
+            found.append(
+                _attempt(dataset, "none", "power", options_power, fit_terms, y)
+            )
+        except EqdiscoverError as error:
+            # A product too large for floating point on some row.
+            logger.info("left out the power term %s: %s", spec, error)
+    return found
 
 
 def _finish(chosen, attempts, requested):

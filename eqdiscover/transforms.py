@@ -24,12 +24,17 @@ import sympy as sp
 from .selection import COMPLEXITY_COST, ROUNDING_FLOOR, SPREAD_FLOOR
 
 __all__ = [
+    "LOG_SIGN_SHARE",
     "TRANSFORMS",
     "Transform",
     "criterion_in_y",
     "transform_line",
     "transform_names",
 ]
+
+# The log is fitted when at least this share of the target has one sign; the
+# rows of the other sign, values near 0 flipped by noise, are left out of it.
+LOG_SIGN_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -46,30 +51,41 @@ class Transform:
     inverse : callable
         ``sign, expr -> y``: the sympy expression of ``y`` given ``g(y)``,
         for a target of the given sign (1 or -1) on every row.
-    positive_only : bool
-        Whether ``g`` needs a positive target (the log), rather than one of
-        either sign on every row.
+    sign_share : float
+        Share of the rows on which the target must have its more common sign.
+        The log fits the rows of that sign, so noise that flips the sign of a
+        few values near 0 does not rule it out; the others need every row.
     """
 
     name: str
     label: str
     forward: object
     inverse: object
-    positive_only: bool = False
+    sign_share: float = 1.0
 
     def applies(self, y):
         """Return whether the target values allow this transform."""
         if self.name == "none":
             return True
-        if self.positive_only:
-            return bool(np.all(y > 0))
-        return bool(np.all(y > 0) or np.all(y < 0))
+        share = max(np.mean(y > 0), np.mean(y < 0))
+        return bool(share >= self.sign_share)
+
+    def rows(self, y):
+        """Return the sign of the fit (1 or -1) and a mask of the rows it uses."""
+        if self.name == "none":
+            return 1, np.ones(len(y), dtype=bool)
+        sign = 1 if np.mean(y > 0) >= np.mean(y < 0) else -1
+        return sign, sign * y > 0
 
 
 TRANSFORMS = {
     "none": Transform("none", "y", lambda y: y, lambda sign, expr: expr),
     "log": Transform(
-        "log", "log(y)", np.log, lambda sign, expr: sp.exp(expr), positive_only=True
+        "log",
+        "log(y)",
+        lambda y: np.log(np.abs(y)),
+        lambda sign, expr: sign * sp.exp(expr),
+        sign_share=LOG_SIGN_SHARE,
     ),
     "inverse": Transform(
         "inverse", "1/y", lambda y: 1 / y, lambda sign, expr: 1 / expr
