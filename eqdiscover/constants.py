@@ -2,9 +2,9 @@
 
 After the least-squares refit, each coefficient that is known precisely
 enough is compared with simple exact numbers. These are rationals p/q with q
-up to ``MAX_DENOMINATOR``, their multiples of pi and of the square root of a
-small square-free integer, and decimals of up to ``MAX_DIGITS`` significant
-digits. The simplest value within the coefficient's
+up to ``MAX_DENOMINATOR``, their multiples of pi, of 1/pi and of the square
+root of a small square-free integer, and decimals of up to ``MAX_DIGITS``
+significant digits. The simplest value within the coefficient's
 uncertainty is tried, and kept when the fit's criterion rises by no more than
 ``margin``, with the other coefficients refitted.
 
@@ -48,8 +48,8 @@ def exact_candidates(value, tolerance):
 
     Near means within ``tolerance``.
 
-    Rationals come first, then multiples of pi, multiples of square roots
-    and short decimals. Within each kind a smaller denominator, or fewer
+    Rationals come first, then multiples of pi and of 1/pi, multiples of
+    square roots and short decimals. Within each kind a smaller denominator, or fewer
     digits, comes first.
 
     Examples
@@ -60,11 +60,13 @@ def exact_candidates(value, tolerance):
     [2*pi/3]
     >>> exact_candidates(1.7320508075688772, 1e-12)
     [sqrt(3)]
+    >>> exact_candidates(0.07957747154594767, 1e-12)
+    [1/(4*pi)]
     >>> exact_candidates(-0.13200000000000003, 1e-12)
     [-33/250]
     """
     found = {}
-    kinds = [(sp.Integer(1), 1.0), (sp.pi, math.pi)]
+    kinds = [(sp.Integer(1), 1.0), (sp.pi, math.pi), (1 / sp.pi, 1 / math.pi)]
     kinds += [(sp.sqrt(n), math.sqrt(n)) for n in _SURDS]
     for rank, (unit, unit_value) in enumerate(kinds):
         for cost, exact in _multiples(value, unit, unit_value, tolerance):

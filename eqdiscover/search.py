@@ -1,25 +1,29 @@
 """The search over target transforms and a library grown in stages.
 
-With ``transform="auto"`` the fit first runs as it always has: the given
-library on the untransformed target, unless that library has more than
-``MAX_BASELINE_TERMS`` terms. An exact fit ends the search there.
-Otherwise each transform that the target allows (see
-:mod:`eqdiscover.transforms`) is fitted in two stages:
+With ``transform="auto"`` the search runs these fits in turn, and an exact
+fit (residual at rounding level) ends it, as nothing can score better:
 
-1. The single-input library: for each input x, the terms x, x**2, x**3,
-   sin x, cos x and exp x and, for a positive input, 1/x, 1/x**2, sqrt x and
-   log x, each kept only where it is finite on the data.
-2. For the ``N_GROWN`` transforms whose stage-1 fit of g(y) has the highest
-   R² and is not exact,
-   the terms that stage 1 kept, with every product of 2 to ``MAX_FACTORS``
-   of them from different inputs.
+1. Power laws. A weighted fit of ``log|y|`` on the logs of the positive
+   inputs gives an exponent for each; rounded to multiples of 1/q for each
+   q in ``SNAP_DENOMINATORS``, the exponents give one product term, whose
+   coefficient is fitted to y itself (:func:`_power_law`).
+2. The given library on the untransformed target, as without transforms,
+   unless it has more than ``MAX_BASELINE_TERMS`` terms.
+3. Stage 1, for each transform that the target allows (see
+   :mod:`eqdiscover.transforms`): the single-input library, for each input
+   x the terms x, x**2, x**3, sin x, cos x and exp x and, for a positive
+   input, 1/x, 1/x**2, sqrt x and log x, each kept where it is finite on the
+   data. A fit of log(y) also proposes a product term, as in step 1.
+4. Stage 2, for the ``N_GROWN`` transforms whose stage-1 fit of g(y) has
+   the highest R² and is not exact: the terms that stage 1 kept, with their
+   products of 2 to ``MAX_FACTORS`` factors from different inputs.
 
 Every fit is scored in the units of the target with
 :func:`eqdiscover.transforms.criterion_in_y`. A fit of the search replaces
-the untransformed fit only when its score is lower by more than
+the fit of the given library only when its score is lower by more than
 ``CLEAR_MARGIN``, 10 on the scale of BIC, which is commonly read as very
-strong evidence. A requested transform runs both stages for that transform
-alone.
+strong evidence. A requested transform runs stages 1 and 2 for that
+transform alone.
 """
 
 import dataclasses
@@ -87,6 +91,7 @@ class _Attempt:
             "criterion": self.criterion if np.isfinite(self.criterion) else None,
             "n_terms": len(self.formula.terms),
             "formula": str(self.formula),
+            "library": self.library,
             "library_size": len(self.formula.details["library"]["terms"]),
         }
 
@@ -114,9 +119,21 @@ def search_transforms(dataset, requested, fit_terms, options):
         The requested and chosen transform, the rule and every fit scored.
     """
     y = dataset.target.to_numpy(dtype=float)
+    # NOTE: the fits of the search leave out the misfit test, so a chosen fit
+    # of the search is not flagged when the residuals still follow an input.
+    searching = {
+        **options,
+        "max_iter": min(options["max_iter"], SEARCH_MAX_ITER),
+        "misfit_test": False,
+    }
     attempts = []
     baseline = None
     if requested == "auto":
+        attempts += _power_attempts(
+            dataset, _power_law(dataset, y), searching, fit_terms, y
+        )
+        if _any_exact(attempts):
+            return _finish_exact(attempts, requested)
         size = _library_size(options["library"], dataset)
         if size <= MAX_BASELINE_TERMS:
             baseline = _attempt(dataset, "none", "library", options, fit_terms, y)
@@ -135,41 +152,32 @@ def search_transforms(dataset, requested, fit_terms, options):
             _raise_transform_error(requested, dataset)
         names = [requested]
 
-    singles = _single_terms(dataset)
-    # NOTE: the fits of the search leave out the misfit test, so a chosen fit
-    # of the search is not flagged when the residuals still follow an input.
-    searching = {
-        **options,
-        "max_iter": min(options["max_iter"], SEARCH_MAX_ITER),
-        "misfit_test": False,
-    }
-    first = []
-    for name in names:
-        spec = ",".join(["const", *singles])
-        first.append(
-            _attempt(
-                dataset, name, "single", {**searching, "library": spec}, fit_terms, y
-            )
-        )
+    spec = ",".join(["const", *_single_terms(dataset)])
+    first = [
+        _attempt(dataset, name, "single", {**searching, "library": spec}, fit_terms, y)
+        for name in names
+    ]
     attempts += first
+    if requested == "auto":
+        attempts += _log_proposals(dataset, first, searching, fit_terms, y)
+        if _any_exact(attempts):
+            return _finish_exact(attempts, requested)
     # The criterion in y is infinite where a fit is not yet defined on every
     # row (a negative y**2), so growth follows the fit of g(y) itself.
     ranked = sorted(first, key=lambda attempt: attempt.formula.details["metrics"]["r2"])
     ranked.reverse()
+    grown = []
     for attempt in [a for a in ranked if not a.exact_fit][:N_GROWN]:
         spec = _grown_library(attempt.formula)
         if spec is None:
             continue
         options_grown = {**searching, "library": spec}
-        attempts.append(
+        grown.append(
             _attempt(dataset, attempt.transform, "grown", options_grown, fit_terms, y)
         )
-
+    attempts += grown
     if requested == "auto":
-        proposals = [_power_law(dataset, y)]
-        proposals += [_log_sum(a.formula) for a in attempts if a.transform == "log"]
-        for pairs in proposals:
-            attempts += _power_attempts(dataset, pairs, searching, fit_terms, y)
+        attempts += _log_proposals(dataset, grown, searching, fit_terms, y)
 
     searched = [a for a in attempts if a is not baseline]
     best = min(searched, key=_order)
@@ -221,11 +229,35 @@ def _attempt(dataset, name, stage, options, fit_terms, y):
         transform=name,
         sign=sign,
     )
-    prediction = formula.predict(dataset.inputs)
     cost = sum(complexity(term) for term in formula.terms)
-    criterion = criterion_in_y(y, prediction, len(formula.terms), cost)
+    if formula.expr.is_finite is False:
+        # Every term pruned from a fit of 1/y or 1/y**2 leaves 1/0.
+        criterion = float("inf")
+    else:
+        prediction = formula.predict(dataset.inputs)
+        criterion = criterion_in_y(y, prediction, len(formula.terms), cost)
     logger.info("%s, %s library: %s (criterion %.1f)", name, stage, formula, criterion)
     return _Attempt(formula, name, stage, options["library"], criterion, list(caught))
+
+
+def _any_exact(attempts):
+    return any(attempt.exact_fit for attempt in attempts)
+
+
+def _finish_exact(attempts, requested):
+    """Finish with the best exact fit, as no later fit can score better."""
+    best = min((a for a in attempts if a.exact_fit), key=_order)
+    return _finish(best, attempts, requested)
+
+
+def _log_proposals(dataset, attempts, options, fit_terms, y):
+    """Return the power fits that the fits of log(y) among ``attempts`` propose."""
+    found = []
+    for attempt in attempts:
+        if attempt.transform == "log":
+            pairs = _log_sum(attempt.formula)
+            found += _power_attempts(dataset, pairs, options, fit_terms, y)
+    return found
 
 
 def _log_sum(formula):
