@@ -3,10 +3,11 @@
 With ``transform="auto"`` the search runs these fits in turn, and an exact
 fit (residual at rounding level) ends it, as nothing can score better:
 
-1. Power laws. A weighted fit of ``log|y|`` on the logs of the positive
-   inputs gives an exponent for each; rounded to multiples of 1/q for each
-   q in ``SNAP_DENOMINATORS``, the exponents give one product term, whose
-   coefficient is fitted to y itself (:func:`_power_law`).
+1. Power laws. Weighted fits of ``log|y|`` on the logs of the positive
+   inputs, and on the logs of ``|x|``, ``|sin x|`` and ``|cos x|`` of every
+   input, give an exponent for each factor; rounded to multiples of 1/q for
+   each q in ``SNAP_DENOMINATORS``, the exponents give one product term,
+   whose coefficient is fitted to y itself (:func:`_power_laws`).
 2. The given library on the untransformed target, as without transforms,
    unless it has more than ``MAX_BASELINE_TERMS`` terms.
 3. Stage 1, for each transform that the target allows (see
@@ -128,10 +129,10 @@ def search_transforms(dataset, requested, fit_terms, options):
     }
     attempts = []
     baseline = None
+    seen = set()
     if requested == "auto":
-        attempts += _power_attempts(
-            dataset, _power_law(dataset, y), searching, fit_terms, y
-        )
+        for factors in _power_laws(dataset, y):
+            attempts += _power_attempts(dataset, factors, searching, fit_terms, y, seen)
         if _any_exact(attempts):
             return _finish_exact(attempts, requested)
         size = _library_size(options["library"], dataset)
@@ -159,7 +160,7 @@ def search_transforms(dataset, requested, fit_terms, options):
     ]
     attempts += first
     if requested == "auto":
-        attempts += _log_proposals(dataset, first, searching, fit_terms, y)
+        attempts += _log_proposals(dataset, first, searching, fit_terms, y, seen)
         if _any_exact(attempts):
             return _finish_exact(attempts, requested)
     # The criterion in y is infinite where a fit is not yet defined on every
@@ -177,7 +178,7 @@ def search_transforms(dataset, requested, fit_terms, options):
         )
     attempts += grown
     if requested == "auto":
-        attempts += _log_proposals(dataset, grown, searching, fit_terms, y)
+        attempts += _log_proposals(dataset, grown, searching, fit_terms, y, seen)
 
     searched = [a for a in attempts if a is not baseline]
     best = min(searched, key=_order)
@@ -250,70 +251,119 @@ def _finish_exact(attempts, requested):
     return _finish(best, attempts, requested)
 
 
-def _log_proposals(dataset, attempts, options, fit_terms, y):
+def _log_proposals(dataset, attempts, options, fit_terms, y, seen):
     """Return the power fits that the fits of log(y) among ``attempts`` propose."""
     found = []
     for attempt in attempts:
         if attempt.transform == "log":
-            pairs = _log_sum(attempt.formula)
-            found += _power_attempts(dataset, pairs, options, fit_terms, y)
+            factors = _log_sum(attempt.formula)
+            found += _power_attempts(dataset, factors, options, fit_terms, y, seen)
     return found
 
 
 def _log_sum(formula):
-    """Return (term, coefficient) of each non-constant term of a fit of log(y)."""
+    """Return the factors that a fit of log(y) proposes; see :func:`_power_laws`.
+
+    A term t with coefficient a of ``log|y| = c + sum(a * t)`` is the factor
+    ``exp(t)**a``, which is ``x**a`` for ``t = log(x)``.
+    """
     return [
-        (term, float(value))
+        (sp.exp(term), float(value), False)
         for term, value in zip(formula.terms, formula.coef)
         if not term.is_constant()
     ]
 
 
-def _power_law(dataset, y):
-    """Fit ``log|y| = c + sum(a_i * log(x_i))`` over the positive inputs.
+def _power_laws(dataset, y):
+    """Return the factors of the power laws that weighted log fits propose.
 
-    Each row is weighted by ``|y|``, so that the fit approximates least
-    squares in y (the error of log y is the error of y over y): rows near
-    0, where noise swamps the log, count little. Rows of the less common
-    sign are left out. Returns (term, power) for each positive input, or an
-    empty list when no input is positive or the target has no common sign.
+    Two fits of ``log|y| = c + sum(a_i * log|f_i|)`` run, over different
+    factors f_i: the positive inputs alone, on the rows of the target's
+    more common sign; and every input x, sin x and cos x that is non-zero on
+    every row, on every row with y non-zero, for a law such as r*F*sin(theta)
+    whose sign changes with an input. Each row is weighted by ``|y|``, so
+    that the fit approximates least squares in y (the error of log y is the
+    error of y over y): rows near 0, where noise swamps the log, count
+    little.
+
+    Returns a list of proposals, each a list of ``(base, power, integer)``:
+    the law is a constant times the product of ``base**power``, and a base
+    that changes sign takes only an integer power.
     """
     symbols = make_symbols(dataset.inputs.columns)
+    proposals = []
     positive = [c for c in dataset.inputs.columns if dataset.inputs[c].min() > 0]
-    sign, rows = TRANSFORMS["log"].rows(y)
-    if not positive or not TRANSFORMS["log"].applies(y):
+    if positive and TRANSFORMS["log"].applies(y):
+        _, rows = TRANSFORMS["log"].rows(y)
+        factors = [
+            (symbols[c], dataset.inputs.loc[rows, c].to_numpy()) for c in positive
+        ]
+        proposals.append(_weighted_log_fit(factors, y[rows], signed=False))
+    factors = []
+    for column in dataset.inputs.columns:
+        x = dataset.inputs[column].to_numpy(dtype=float)
+        symbol = symbols[column]
+        for base, values in (
+            (symbol, x),
+            (sp.sin(symbol), np.sin(x)),
+            (sp.cos(symbol), np.cos(x)),
+        ):
+            if np.all(values != 0):
+                factors.append((base, values))
+    if factors:
+        rows = y != 0
+        factors = [(base, values[rows]) for base, values in factors]
+        proposals.append(_weighted_log_fit(factors, y[rows], signed=True))
+    return [p for p in proposals if p]
+
+
+def _weighted_log_fit(factors, y, signed):
+    """Fit log|y| on log|f| of each (base, values) factor, weighted by |y|."""
+    if len(y) <= len(factors) + 1:
         return []
-    logs = np.log(dataset.inputs.loc[rows, positive].to_numpy(dtype=float))
-    design = np.column_stack([np.ones(len(logs)), logs])
-    weight = np.abs(y[rows])
+    with np.errstate(all="ignore"):
+        logs = np.column_stack([np.log(np.abs(v)) for _, v in factors])
+    design = np.column_stack([np.ones(len(y)), logs])
+    weight = np.abs(y)
     solution = np.linalg.lstsq(
-        design * weight[:, None], np.log(np.abs(y[rows])) * weight, rcond=None
+        design * weight[:, None], np.log(np.abs(y)) * weight, rcond=None
     )[0]
-    return [(sp.log(symbols[c]), float(p)) for c, p in zip(positive, solution[1:])]
+    if not np.all(np.isfinite(solution)):
+        return []
+    return [
+        (base, float(power), signed and bool(np.any(values < 0)))
+        for (base, values), power in zip(factors, solution[1:])
+    ]
 
 
-def _power_attempts(dataset, pairs, options, fit_terms, y):
+def _power_attempts(dataset, factors, options, fit_terms, y, seen):
     """Fit y as a constant times the product that a fit of log(y) proposes.
 
-    A fit ``log|y| = c + sum(a_i * t_i)``, given as pairs ``(t_i, a_i)``,
-    says that y is a constant times ``exp(sum(a_i * t_i))``, with ``x**a``
-    for a term ``t = log(x)``. With each ``a_i`` rounded to a simple
-    fraction, that product is one term, and its coefficient is fitted to y
-    itself, where additive noise does not bias it as it biases the log. The
-    search then scores these fits with the rest.
+    ``factors`` are ``(base, power, integer)``: the proposal is a constant
+    times the product of ``base**power``. With each power rounded to a
+    multiple of 1/q, for each q of ``SNAP_DENOMINATORS`` (to an integer where
+    ``integer`` is set), that product is one term, and its coefficient is
+    fitted to y itself, where additive noise does not bias it as it biases
+    the log. The search then scores these fits with the rest. ``seen``
+    holds the terms already fitted, which are not fitted again.
     """
-    if not pairs:
+    if not factors:
         return []
     symbols = make_symbols(dataset.inputs.columns)
     names = {s: sp.Symbol(display_name(c)) for c, s in symbols.items()}
-    seen, found = set(), []
+    found = []
     for q in SNAP_DENOMINATORS:
-        powers = tuple(sp.Rational(round(value * q), q) for _, value in pairs)
-        if powers in seen or all(p == 0 for p in powers):
+        powers = [
+            sp.Integer(round(p)) if integer else sp.Rational(round(p * q), q)
+            for _, p, integer in factors
+        ]
+        product = sp.Mul(*[base**p for (base, _, _), p in zip(factors, powers)])
+        if product.is_constant():
             continue
-        seen.add(powers)
-        product = sp.Mul(*[sp.exp(p * term) for (term, _), p in zip(pairs, powers)])
         spec = sp.sstr(product.xreplace(names))
+        if spec in seen:
+            continue
+        seen.add(spec)
         options_power = {**options, "library": spec}
         try:
             found.append(
