@@ -33,6 +33,7 @@ from .data import from_frame, generate
 from .exceptions import EqdiscoverError
 from .expressions import parse_formula
 from .feynman import FEYNMAN_PREFIX, feynman_equations
+from .library import FeatureLibrary
 from .pipeline import fit
 
 __all__ = ["Result", "format_report", "run_suite", "run_task", "suite_tasks"]
@@ -119,7 +120,7 @@ def run_task(task, noise, n_rows, seed=0):
     total = float(np.sum((y_test - y_test.mean()) ** 2))
     r2_test = 1.0 - float(residual @ residual) / total if total > 0 else math.nan
     srbench = bool(comparison["srbench_match"])
-    reason = "" if srbench else _reason(formula, truth, comparison)
+    reason = "" if srbench else _reason(formula, truth, dataset.inputs)
     return Result(
         equation=label,
         noise=noise,
@@ -146,23 +147,42 @@ def _transformed_truth(truth, transform):
     return truth
 
 
-def _reason(formula, truth_text, comparison):
-    """Return the reason class of a formula that is not a symbolic solution."""
+def _reason(formula, truth_text, inputs):
+    """Return the reason class of a formula that is not a symbolic solution.
+
+    The truth is expressible when, under the transform of some fit that
+    the search scored, it is a sum of the terms of that fit's library.
+    """
     truth = parse_formula(truth_text, formula.symbols)
-    transformed = _transformed_truth(truth, formula.transform)
-    if _expanded_size(transformed) > MAX_EXPANDED_TERMS:
+    fits = formula.details["transforms"]["fits"]
+    tried = [(fit["transform"], fit["library"]) for fit in fits]
+    if not tried:
+        tried = [(formula.transform, formula.details["settings"]["library"])]
+    expressible = False
+    for transform, spec in tried:
+        true_terms = _true_terms(truth, transform)
+        if true_terms is None:
+            continue
+        library = FeatureLibrary(spec).fit(inputs.iloc[:1])
+        if true_terms <= {term.expr for term in library.terms_} | {sp.Integer(1)}:
+            expressible = True
+            break
+    if not expressible:
         return "not expressible"
-    true_terms = set(split_terms(transformed))
-    library = {
-        parse_formula(text, formula.symbols)
-        for text in formula.details["library"]["terms"]
-    }
-    if not true_terms <= library | {sp.Integer(1)}:
-        return "not expressible"
-    found_terms = set(formula.terms)
-    if true_terms - {sp.Integer(1)} == found_terms - {sp.Integer(1)}:
+    true_terms = _true_terms(truth, formula.transform)
+    if true_terms is not None and true_terms - {sp.Integer(1)} == set(
+        formula.terms
+    ) - {sp.Integer(1)}:
         return "constants off"
     return "wrong terms"
+
+
+def _true_terms(truth, transform):
+    """Return the terms of the truth under ``transform``, or None if too long."""
+    transformed = _transformed_truth(truth, transform)
+    if _expanded_size(transformed) > MAX_EXPANDED_TERMS:
+        return None
+    return set(split_terms(transformed))
 
 
 def _run(arguments):

@@ -270,7 +270,7 @@ def _log_sum(formula):
     return [
         (sp.exp(term), float(value), False)
         for term, value in zip(formula.terms, formula.coef)
-        if not term.is_constant()
+        if term.free_symbols
     ]
 
 
@@ -358,7 +358,7 @@ def _power_attempts(dataset, factors, options, fit_terms, y, seen):
             for _, p, integer in factors
         ]
         product = sp.Mul(*[base**p for (base, _, _), p in zip(factors, powers)])
-        if product.is_constant():
+        if not product.free_symbols:
             continue
         spec = sp.sstr(product.xreplace(names))
         if spec in seen:
