@@ -232,6 +232,11 @@ def fit(
     truth_expr = _parse_truth(
         dataset.truth, symbols, lambda e: sp.sstr(e.xreplace(names))
     )
+    # The given library must suit the rows even when a power law ends the
+    # search before it is fitted.
+    _check_target_varies(dataset.target.to_numpy(dtype=float), dataset)
+    n_terms = len(FeatureLibrary(library).fit(dataset.inputs.iloc[:1]).terms_)
+    _check_enough_rows(len(dataset.target), n_terms)
     fit_terms = functools.partial(_fit_terms, chunk_rows=chunk_rows)
     # The truth is compared once, with the chosen fit.
     untold = dataclasses.replace(dataset, truth=None)
@@ -375,6 +380,9 @@ def _fit_terms(
             exact_fit=exact_fit,
             score=lambda rss: stats.n_samples * math.log(max(rss, floor)),
             margin=MARGIN,
+            # A fixed coefficient is one parameter fewer, which BIC credits
+            # with log(n); an exact fit has no noise to weigh it against.
+            parameter_cost=0.0 if exact_fit else math.log(stats.n_samples),
         )
     formula = Formula(
         rows.target_name,

@@ -60,6 +60,11 @@ N_GROWN = 2
 # A fit of log(y) proposes powers and exponents; each is rounded to a multiple
 # of 1/q for each of these q, and the product they give is fitted to y itself.
 SNAP_DENOMINATORS = (1, 2, 3, 4, 6)
+# The best power terms by their score on y that are fitted as a library.
+N_POWERS = 2
+# A power term whose residual RMS is below this share of the target's RMS is
+# exact to rounding, and is fitted at once.
+EXACT_POWER = 1e-9
 MAX_FACTORS = 4
 # Products are added from two factors up while the library stays below this.
 MAX_GROWN_TERMS = 150
@@ -131,22 +136,37 @@ def search_transforms(dataset, requested, fit_terms, options):
     baseline = None
     seen = set()
     if requested == "auto":
-        for factors in _power_laws(dataset, y):
-            attempts += _power_attempts(dataset, factors, searching, fit_terms, y, seen)
-        if _any_exact(attempts):
-            return _finish_exact(attempts, requested)
+        ranked_powers = _rank_powers(dataset, _power_laws(dataset, y), y, seen)
+        exact = [power for power in ranked_powers if power.exact]
+        if exact:
+            attempts += _fit_powers(dataset, exact[:1], searching, fit_terms, y)
+            if _any_exact(attempts):
+                return _finish_exact(attempts, requested)
         size = _library_size(options["library"], dataset)
         if size <= MAX_BASELINE_TERMS:
             baseline = _attempt(dataset, "none", "library", options, fit_terms, y)
             attempts.append(baseline)
             if baseline.exact_fit:
                 return _finish(baseline, attempts, requested)
+            if "misfit" not in baseline.formula.details:
+                # The given library leaves no trend in the residuals, so only
+                # a power law that scores clearly better can replace it.
+                clear = [
+                    power
+                    for power in ranked_powers[:1]
+                    if power.criterion < baseline.criterion - CLEAR_MARGIN
+                ]
+                attempts += _fit_powers(dataset, clear, searching, fit_terms, y)
+                return _choose(attempts, baseline, requested)
         else:
             logger.info(
                 "left out the fit of the given library: %d terms, more than %d",
                 size,
                 MAX_BASELINE_TERMS,
             )
+        attempts += _fit_powers(
+            dataset, ranked_powers[:N_POWERS], searching, fit_terms, y
+        )
         names = [name for name, t in TRANSFORMS.items() if t.applies(y)]
     else:
         if not TRANSFORMS[requested].applies(y):
@@ -179,8 +199,14 @@ def search_transforms(dataset, requested, fit_terms, options):
     attempts += grown
     if requested == "auto":
         attempts += _log_proposals(dataset, grown, searching, fit_terms, y, seen)
+    return _choose(attempts, baseline, requested)
 
+
+def _choose(attempts, baseline, requested):
+    """Finish with the best fit, which must beat the baseline by the margin."""
     searched = [a for a in attempts if a is not baseline]
+    if not searched:
+        return _finish(baseline, attempts, requested)
     best = min(searched, key=_order)
     if baseline is not None and not best.criterion < baseline.criterion - CLEAR_MARGIN:
         best = baseline
@@ -220,6 +246,15 @@ def _attempt(dataset, name, stage, options, fit_terms, y):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fitted = fit_terms(data, **options)
+    left_out = int(len(y) - np.count_nonzero(rows))
+    if left_out:
+        other = "negative or 0" if sign == 1 else "positive or 0"
+        label = transform.label.replace("y", dataset.target_name)
+        note = (
+            f"The fit of {label} left out the {left_out} rows where "
+            f"{dataset.target_name} is {other}; R² and RMSE are on every row."
+        )
+        fitted.details["notes"] = [*fitted.details["notes"], note]
     formula = Formula(
         fitted.target,
         fitted.terms,
@@ -252,13 +287,10 @@ def _finish_exact(attempts, requested):
 
 
 def _log_proposals(dataset, attempts, options, fit_terms, y, seen):
-    """Return the power fits that the fits of log(y) among ``attempts`` propose."""
-    found = []
-    for attempt in attempts:
-        if attempt.transform == "log":
-            factors = _log_sum(attempt.formula)
-            found += _power_attempts(dataset, factors, options, fit_terms, y, seen)
-    return found
+    """Fit the best power terms that the fits of log(y) among ``attempts`` propose."""
+    proposals = [_log_sum(a.formula) for a in attempts if a.transform == "log"]
+    ranked = _rank_powers(dataset, proposals, y, seen)
+    return _fit_powers(dataset, ranked[:N_POWERS], options, fit_terms, y)
 
 
 def _log_sum(formula):
@@ -336,42 +368,70 @@ def _weighted_log_fit(factors, y, signed):
     ]
 
 
-def _power_attempts(dataset, factors, options, fit_terms, y, seen):
-    """Fit y as a constant times the product that a fit of log(y) proposes.
+@dataclasses.dataclass
+class _Power:
+    """A product term proposed by a log fit, scored with one coefficient on y."""
 
-    ``factors`` are ``(base, power, integer)``: the proposal is a constant
-    times the product of ``base**power``. With each power rounded to a
-    multiple of 1/q, for each q of ``SNAP_DENOMINATORS`` (to an integer where
-    ``integer`` is set), that product is one term, and its coefficient is
+    spec: str
+    criterion: float
+    exact: bool
+
+
+def _rank_powers(dataset, proposals, y, seen):
+    """Score the product terms of the proposals on y, best first.
+
+    ``proposals`` are lists of ``(base, power, integer)``: each proposes a
+    constant times the product of ``base**power``. With each power rounded
+    to a multiple of 1/q, for each q of ``SNAP_DENOMINATORS`` (to an integer
+    where ``integer`` is set), the product is one term. Its coefficient is
     fitted to y itself, where additive noise does not bias it as it biases
-    the log. The search then scores these fits with the rest. ``seen``
-    holds the terms already fitted, which are not fitted again.
+    the log, and the fit is scored by :func:`criterion_in_y`. ``seen``
+    holds the terms already scored, which are left out.
     """
-    if not factors:
-        return []
     symbols = make_symbols(dataset.inputs.columns)
     names = {s: sp.Symbol(display_name(c)) for c, s in symbols.items()}
+    values = {symbols[c]: dataset.inputs[c].to_numpy(dtype=float) for c in symbols}
+    y_unit = float(np.max(np.abs(y)))
+    scale = float(np.sqrt(np.mean((y / y_unit) ** 2))) * y_unit
+    ranked = []
+    for factors in proposals:
+        for q in SNAP_DENOMINATORS:
+            powers = [
+                sp.Integer(round(p)) if integer else sp.Rational(round(p * q), q)
+                for _, p, integer in factors
+            ]
+            product = sp.Mul(*[base**p for (base, _, _), p in zip(factors, powers)])
+            spec = sp.sstr(product.xreplace(names))
+            if not product.free_symbols or spec in seen:
+                continue
+            seen.add(spec)
+            with np.errstate(all="ignore"):
+                term = evaluate(product, values, len(y))
+                unit = float(np.max(np.abs(term)))
+            if not np.all(np.isfinite(term)) or not 0 < unit < np.inf:
+                continue
+            # Scaled to a largest |value| of 1, so the squares stay in range.
+            scaled, scaled_y = term / unit, y / y_unit
+            coefficient = float(scaled @ scaled_y) / float(scaled @ scaled)
+            prediction = coefficient * scaled * y_unit
+            criterion = criterion_in_y(y, prediction, 1, complexity(product))
+            rms = float(np.sqrt(np.mean(((y - prediction) / y_unit) ** 2))) * y_unit
+            ranked.append(_Power(spec, criterion, rms <= EXACT_POWER * scale))
+    ranked.sort(key=lambda power: power.criterion)
+    return ranked
+
+
+def _fit_powers(dataset, powers, options, fit_terms, y):
+    """Fit each power term of ``powers`` alone, as the pipeline fits a library."""
     found = []
-    for q in SNAP_DENOMINATORS:
-        powers = [
-            sp.Integer(round(p)) if integer else sp.Rational(round(p * q), q)
-            for _, p, integer in factors
-        ]
-        product = sp.Mul(*[base**p for (base, _, _), p in zip(factors, powers)])
-        if not product.free_symbols:
-            continue
-        spec = sp.sstr(product.xreplace(names))
-        if spec in seen:
-            continue
-        seen.add(spec)
-        options_power = {**options, "library": spec}
+    for power in powers:
+        options_power = {**options, "library": power.spec}
         try:
             found.append(
                 _attempt(dataset, "none", "power", options_power, fit_terms, y)
             )
         except EqdiscoverError as error:
-            # A product too large for floating point on some row.
-            logger.info("left out the power term %s: %s", spec, error)
+            logger.info("left out the power term %s: %s", power.spec, error)
     return found
 
 

@@ -107,10 +107,12 @@ def test_readme_solver_values(run_blocks):
 
 def test_readme_transform_values(run_blocks):
     namespace = run_blocks(5)
-    gravity = namespace["gravity"]
+    gravity, in_logs = namespace["gravity"], namespace["in_logs"]
     assert str(gravity) == readme_comment("print(gravity)")
-    assert gravity.transform == ast.literal_eval(readme_comment("gravity.transform"))
-    coefficients = ast.literal_eval(readme_comment("gravity.coefficients"))
-    assert list(gravity.coefficients) == list(coefficients)
+    stage = readme_comment('gravity.details["transforms"]["stage"]')
+    assert gravity.details["transforms"]["stage"] == ast.literal_eval(stage)
+    assert in_logs.transform == ast.literal_eval(readme_comment("in_logs.transform"))
+    coefficients = ast.literal_eval(readme_comment("in_logs.coefficients"))
+    assert list(in_logs.coefficients) == list(coefficients)
     for term, value in coefficients.items():
-        assert_allclose(gravity.coefficients[term], value, rtol=1e-9)
+        assert_allclose(in_logs.coefficients[term], value, rtol=1e-9)

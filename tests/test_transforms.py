@@ -55,7 +55,83 @@ def test_exact_untransformed_fit_ends_the_search():
     frame = pd.DataFrame({"x": x, "y": 3 * x**2 - x + 2})
     formula = fit(frame, "y")
     assert formula.transform == "none"
-    assert len(formula.details["transforms"]["fits"]) == 1
+    stages = [fit["stage"] for fit in formula.details["transforms"]["fits"]]
+    # The power laws come first and are not exact; the given library is.
+    assert stages[-1] == "library"
+    assert set(stages[:-1]) <= {"power"}
+    assert formula.details["transforms"]["stage"] == "library"
+
+
+def test_exact_power_law_ends_the_search_first(gravity):
+    formula = fit(gravity, "F")
+    search = formula.details["transforms"]
+    assert search["stage"] == "power"
+    assert {fit["stage"] for fit in search["fits"]} == {"power"}
+    assert str(formula) == "F = 13*m1*m2/(2*r**2)"
+
+
+def test_power_law_is_found_at_ten_percent_noise():
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(
+        {name: rng.uniform(1.0, 5.0, 3000) for name in ("m1", "m2", "r")}
+    )
+    clean = 6.5 * frame["m1"] * frame["m2"] / frame["r"] ** 2
+    rms = float(np.sqrt(np.mean(clean**2)))
+    frame["F"] = clean + 0.1 * rms * rng.standard_normal(len(frame))
+    # Noise of 10% of the RMS turns a few of the smallest values negative.
+    assert (frame["F"] < 0).any()
+    formula = fit(frame, "F", truth="6.5*m1*m2/r**2")
+    assert formula.details["transforms"]["stage"] == "power"
+    assert formula.details["truth"]["srbench_match"] is True
+    (term,) = formula.terms
+    assert str(term.xreplace(formula.display_names)) == "m1*m2/r**2"
+    # The coefficient is fitted to F itself: within 3 standard errors of 6.5.
+    (estimate,) = formula.details["estimates"]["terms"]
+    assert abs(estimate["refit"] - 6.5) < 3 * estimate["stderr"]
+
+
+def test_sign_changing_factor_is_proposed():
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame(
+        {
+            "r": rng.uniform(1.0, 5.0, 2000),
+            "F": rng.uniform(1.0, 5.0, 2000),
+            "theta": rng.uniform(1.0, 5.0, 2000),
+        }
+    )
+    clean = frame["r"] * frame["F"] * np.sin(frame["theta"])
+    frame["tau"] = clean + 0.01 * float(np.sqrt(np.mean(clean**2))) * (
+        rng.standard_normal(len(frame))
+    )
+    formula = fit(frame, "tau", truth="r*F*sin(theta)")
+    assert formula.details["truth"]["srbench_match"] is True
+    assert [str(t.xreplace(formula.display_names)) for t in formula.terms] == [
+        "F*r*sin(theta)"
+    ]
+
+
+def test_log_of_a_negative_target_keeps_its_sign():
+    x = np.linspace(1.0, 3.0, 200)
+    frame = pd.DataFrame({"x": x, "y": -3.0 * x**2})
+    formula = fit(frame, "y", transform="log")
+    assert formula.sign == -1
+    assert_allclose(formula.predict(frame), frame["y"], rtol=1e-9)
+
+
+def test_log_leaves_out_the_few_rows_of_the_other_sign():
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0.1, 2.0, 2000)
+    y = 2.0 * x**1.5 + 0.2 * rng.standard_normal(len(x))
+    share = float(np.mean(y < 0))
+    assert 0 < share < 0.1
+    formula = fit(pd.DataFrame({"x": x, "y": y}), "y", transform="log")
+    assert formula.sign == 1
+    left_out = int(np.sum(y < 0))
+    assert formula.details["data"]["n_samples"] == len(x) - left_out
+    assert f"left out the {left_out} rows where y is negative or 0" in " ".join(
+        formula.details["notes"]
+    )
+    assert formula.details["metrics"]["n_samples"] == len(x)
 
 
 def test_transformed_formula_saves_and_loads(gravity, tmp_path):
@@ -81,7 +157,7 @@ def test_tampered_transformed_expression_is_rejected(gravity, tmp_path):
 def test_log_transform_rejects_negative_target():
     x = np.linspace(1.0, 2.0, 50)
     frame = pd.DataFrame({"x": x, "y": x - 1.5})
-    with pytest.raises(DataError, match="Transform 'log' needs a target positive"):
+    with pytest.raises(DataError, match="Transform 'log' needs a target of one sign on 90%"):
         fit(frame, "y", transform="log")
 
 
