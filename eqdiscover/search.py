@@ -5,17 +5,24 @@ fit (residual at rounding level) ends it, as nothing can score better:
 
 1. Power laws. Weighted fits of ``log|y|`` on the logs of the positive
    inputs, and on the logs of ``|x|``, ``|sin x|`` and ``|cos x|`` of every
-   input, give an exponent for each factor; rounded to multiples of 1/q for
-   each q in ``SNAP_DENOMINATORS``, the exponents give one product term,
-   whose coefficient is fitted to y itself (:func:`_power_laws`).
+   input, give an exponent for each factor (:func:`_power_laws`). Rounded to
+   multiples of 1/q for each q in ``SNAP_DENOMINATORS``, the exponents give
+   one product term each, scored with one coefficient fitted to y itself
+   (:func:`_rank_powers`). An exact one is fitted as a library at once.
 2. The given library on the untransformed target, as without transforms,
-   unless it has more than ``MAX_BASELINE_TERMS`` terms.
-3. Stage 1, for each transform that the target allows (see
+   unless it has more than ``MAX_BASELINE_TERMS`` terms. With one input whose
+   residuals follow no trend (the misfit test of :mod:`eqdiscover.residuals`),
+   the library expresses the data: the search ends there, unless the best
+   power term scores better by more than ``CLEAR_MARGIN``. With several
+   inputs the test misses a trend in their interaction, so the search goes
+   on.
+3. The ``N_POWERS`` best power terms, each fitted as a library.
+4. Stage 1, for each transform that the target allows (see
    :mod:`eqdiscover.transforms`): the single-input library, for each input
    x the terms x, x**2, x**3, sin x, cos x and exp x and, for a positive
    input, 1/x, 1/x**2, sqrt x and log x, each kept where it is finite on the
-   data. A fit of log(y) also proposes a product term, as in step 1.
-4. Stage 2, for the ``N_GROWN`` transforms whose stage-1 fit of g(y) has
+   data. A fit of log(y) also proposes power terms, as in step 1.
+5. Stage 2, for the ``N_GROWN`` transforms whose stage-1 fit of g(y) has
    the highest R² and is not exact: the terms that stage 1 kept, with their
    products of 2 to ``MAX_FACTORS`` factors from different inputs.
 
@@ -148,9 +155,12 @@ def search_transforms(dataset, requested, fit_terms, options):
             attempts.append(baseline)
             if baseline.exact_fit:
                 return _finish(baseline, attempts, requested)
-            if "misfit" not in baseline.formula.details:
-                # The given library leaves no trend in the residuals, so only
-                # a power law that scores clearly better can replace it.
+            single_input = dataset.inputs.shape[1] == 1
+            if single_input and "misfit" not in baseline.formula.details:
+                # The residuals follow no trend in the one input, so the given
+                # library expresses the data, and only a power law that scores
+                # clearly better can replace it. With several inputs the test
+                # misses a trend in their interaction, and the search goes on.
                 clear = [
                     power
                     for power in ranked_powers[:1]
