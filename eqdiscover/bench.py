@@ -220,13 +220,26 @@ def _run_indexed(item):
     return index, _run(arguments)
 
 
-def format_progress(done, total, result):
-    """Return one progress line for stderr."""
+def format_progress(done, total, result, elapsed=None):
+    """Return one progress line for stderr.
+
+    With ``elapsed``, the seconds since the suite started, the line also
+    estimates the time left from the mean time per fit so far.
+    """
     status = "solved" if result.srbench else f"not solved ({result.reason})"
-    return (
+    line = (
         f"[{done}/{total}] {result.equation} noise {result.noise:g}: {status}, "
         f"R² {result.r2_test:.6f}, {result.n_terms} terms, {result.seconds:.1f} s"
     )
+    if elapsed is not None:
+        left = elapsed / done * (total - done)
+        line = f"{line} ({_bar(done, total)} about {left / 60:.0f} min left)"
+    return line
+
+
+def _bar(done, total, width=20):
+    filled = round(width * done / total)
+    return "#" * filled + "." * (width - filled)
 
 
 def to_csv(results):

@@ -617,10 +617,12 @@ def bench_command(suite, noise, rows, jobs, equations, output, force):
         paths = [output / "results.md", output / "results.csv"]
         check_writable(paths, force)
 
-    def progress(done, total, result):
-        click.echo(format_progress(done, total, result), err=True)
-
     start = time.perf_counter()
+
+    def progress(done, total, result):
+        elapsed = time.perf_counter() - start
+        click.echo(format_progress(done, total, result, elapsed), err=True)
+
     results = run_suite(tasks, noise, rows, jobs=jobs, progress=progress)
     report = format_report(results, noise, time.perf_counter() - start)
     click.echo(report)

@@ -2,8 +2,8 @@
 
 After the least-squares refit, each coefficient that is known precisely
 enough is compared with simple exact numbers. These are rationals p/q with q
-up to ``MAX_DENOMINATOR``, their multiples of pi, of 1/pi and of the square
-root of a small square-free integer, and decimals of up to ``MAX_DIGITS``
+up to ``MAX_DENOMINATOR``, their multiples of pi, 1/pi and pi**2 and of the
+square root of a small square-free integer, and decimals of up to ``MAX_DIGITS``
 significant digits. The simplest value within the coefficient's
 uncertainty is tried, and kept when the fit's criterion rises by no more than
 ``margin``, plus ``parameter_cost`` for each coefficient fixed, with the other
@@ -58,7 +58,7 @@ def exact_candidates(value, tolerance):
 
     Near means within ``tolerance``.
 
-    Rationals come first, then multiples of pi and of 1/pi, multiples of
+    Rationals come first, then multiples of pi, 1/pi and pi**2, multiples of
     square roots and short decimals. Within each kind a smaller denominator, or fewer
     digits, comes first.
 
@@ -77,6 +77,7 @@ def exact_candidates(value, tolerance):
     """
     found = {}
     kinds = [(sp.Integer(1), 1.0), (sp.pi, math.pi), (1 / sp.pi, 1 / math.pi)]
+    kinds += [(sp.pi**2, math.pi**2)]
     kinds += [(sp.sqrt(n), math.sqrt(n)) for n in _SURDS]
     for rank, (unit, unit_value) in enumerate(kinds):
         for cost, exact in _multiples(value, unit, unit_value, tolerance):

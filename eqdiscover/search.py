@@ -22,8 +22,8 @@ fit (residual at rounding level) ends it, as nothing can score better:
    x the terms x, x**2, x**3, sin x, cos x and exp x and, for a positive
    input, 1/x, 1/x**2, sqrt x and log x, each kept where it is finite on the
    data. A fit of log(y) also proposes power terms, as in step 1.
-5. Stage 2, for the ``N_GROWN`` transforms whose stage-1 fit of g(y) has
-   the highest R² and is not exact: the terms that stage 1 kept, with their
+5. Stage 2, for up to ``N_GROWN`` transforms whose stage-1 fit of g(y) is
+   not exact, highest R² first: the terms that stage 1 kept, with their
    products of 2 to ``MAX_FACTORS`` factors from different inputs.
 
 Every fit is scored in the units of the target with
@@ -63,9 +63,9 @@ SEARCH_MAX_ITER = 300
 # over 2 minutes on the benchmark machine of benchmarks/README.md. A library
 # given with transform "none" is always fitted.
 MAX_BASELINE_TERMS = 120
-N_GROWN = 2
-# A fit of log(y) proposes powers and exponents; each is rounded to a multiple
-# of 1/q for each of these q, and the product they give is fitted to y itself.
+N_GROWN = 5
+# Denominators q of the powers tried: each power of a log fit is rounded to a
+# multiple of 1/q, and each rounding gives one product term.
 SNAP_DENOMINATORS = (1, 2, 3, 4, 6)
 # The best power terms by their score on y that are fitted as a library.
 N_POWERS = 2
@@ -396,7 +396,7 @@ def _rank_powers(dataset, proposals, y, seen):
     where ``integer`` is set), the product is one term. Its coefficient is
     fitted to y itself, where additive noise does not bias it as it biases
     the log, and the fit is scored by :func:`criterion_in_y`. ``seen``
-    holds the terms already scored, which are left out.
+    contains the terms already scored, which are left out.
     """
     symbols = make_symbols(dataset.inputs.columns)
     names = {s: sp.Symbol(display_name(c)) for c, s in symbols.items()}

@@ -32,7 +32,7 @@ __all__ = [
     "transform_names",
 ]
 
-# The log is fitted when at least this share of the target has one sign; the
+# The log is fitted when at least this share of the target has one sign. The
 # rows of the other sign, values near 0 flipped by noise, are left out of it.
 LOG_SIGN_SHARE = 0.9
 
@@ -54,7 +54,8 @@ class Transform:
     sign_share : float
         Share of the rows on which the target must have its more common sign.
         The log fits the rows of that sign, so noise that flips the sign of a
-        few values near 0 does not rule it out; the others need every row.
+        few values near 0 does not rule it out. The other transforms need
+        every row.
     """
 
     name: str

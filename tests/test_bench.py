@@ -40,6 +40,8 @@ def test_cli_bench_writes_table_and_csv(tmp_path):
     result = CliRunner().invoke(main, arguments)
     assert result.exit_code == 0, result.output
     assert "[2/2] I.12.1" in result.stderr
+    assert "(##########.......... about" in result.stderr
+    assert "(#################### about 0 min left)" in result.stderr
     assert "| 0 | 1 | 1 (100.0 %) |" in result.stdout
     with open(tmp_path / "results.csv", newline="") as stream:
         rows = list(csv.DictReader(stream))

@@ -175,3 +175,25 @@ def test_cli_transform_option_prints_the_transform(gravity, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "transform: the terms sum to log(F)" in result.stdout
+
+
+def test_untrended_fit_of_one_input_ends_the_search():
+    rng = np.random.default_rng(4)
+    x = rng.uniform(-1.5, 1.5, 2000)
+    clean = 0.7 * np.sin(x) - 1.2 * x**2
+    y = clean + 0.01 * float(np.sqrt(np.mean(clean**2))) * rng.standard_normal(2000)
+    formula = fit(pd.DataFrame({"x": x, "y": y}), "y")
+    stages = [fit["stage"] for fit in formula.details["transforms"]["fits"]]
+    # Nothing was fitted after the given library, not even a power term.
+    assert stages == ["library"]
+    assert sorted(formula.coefficients) == ["sin(x)", "x**2"]
+
+
+def test_trended_fit_of_one_input_goes_on_searching():
+    x = np.linspace(1.0, 5.0, 400)
+    rng = np.random.default_rng(5)
+    y = 3.0 / x + 0.001 * rng.standard_normal(400)
+    formula = fit(pd.DataFrame({"x": x, "y": y}), "y", truth="3/x")
+    stages = {fit["stage"] for fit in formula.details["transforms"]["fits"]}
+    assert {"library", "power", "single"} <= stages
+    assert formula.details["truth"]["srbench_match"] is True
