@@ -29,7 +29,7 @@ import sympy as sp
 from eqdiscover.library import FeatureLibrary
 
 STLSQ_THRESHOLD = 0.05
-# Small settings, so that a fit on 7500 rows takes seconds: 3 to 19 s on the
+# Small settings, so that a fit on 7500 rows takes seconds: 2 to 19 s on the
 # sample of benchmarks/README.md. The functions are those of SRBench's
 # experiment/methods/gplearn.py without max and min, plus sin and cos. The
 # other settings are gplearn's defaults.
