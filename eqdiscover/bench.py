@@ -36,7 +36,14 @@ from .feynman import FEYNMAN_PREFIX, feynman_equations
 from .library import FeatureLibrary
 from .pipeline import fit
 
-__all__ = ["Result", "format_report", "run_suite", "run_task", "suite_tasks"]
+__all__ = [
+    "Result",
+    "format_report",
+    "run_suite",
+    "run_task",
+    "sample_task",
+    "suite_tasks",
+]
 
 TEST_SHARE = 0.25
 BASIC_TASKS = [
@@ -90,13 +97,27 @@ def suite_tasks(suite, equations=None):
     return tasks
 
 
-def run_task(task, noise, n_rows, seed=0):
-    """Sample, split, fit and score one task at one noise level; return a Result."""
-    label, name, kwargs = task
+def sample_task(task, noise, n_rows, seed=0):
+    """Sample one task at one noise level and split its rows 75/25 at random.
+
+    Returns
+    -------
+    train, test : pandas.DataFrame
+        The training rows and the test rows, inputs then target.
+    metadata : dict
+        The metadata of :func:`eqdiscover.generate`, with the true formula.
+    """
+    _, name, kwargs = task
     frame, metadata = generate(name, n_samples=n_rows, noise=noise, seed=seed, **kwargs)
     order = np.random.default_rng(seed).permutation(n_rows)
     n_test = round(TEST_SHARE * n_rows)
-    test, train = frame.iloc[order[:n_test]], frame.iloc[order[n_test:]]
+    return frame.iloc[order[n_test:]], frame.iloc[order[:n_test]], metadata
+
+
+def run_task(task, noise, n_rows, seed=0):
+    """Sample, split, fit and score one task at one noise level; return a Result."""
+    label = task[0]
+    train, test, metadata = sample_task(task, noise, n_rows, seed)
     target, truth = metadata["target"], metadata["formula"]
     dataset = from_frame(train, target=target, truth=truth)
 
