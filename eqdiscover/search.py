@@ -319,52 +319,63 @@ def _log_sum(formula):
 def _power_laws(dataset, y):
     """Return the factors of the power laws that weighted log fits propose.
 
-    Two fits of ``log|y| = c + sum(a_i * log|f_i|)`` run, over different
-    factors f_i: the positive inputs alone, on the rows of the target's
-    more common sign; and every input x, sin x and cos x that is non-zero on
-    every row, on every row with y non-zero, for a law such as r*F*sin(theta)
-    whose sign changes with an input. Each row is weighted by ``|y|``, so
-    that the fit approximates least squares in y (the error of log y is the
-    error of y over y): rows near 0, where noise swamps the log, count
-    little.
+    Three fits of ``log|y| = c + sum(a_i * log|f_i|)`` run, over different
+    factors f_i:
+
+    - the positive inputs x, on the rows of the target's more common sign;
+    - the positive inputs x with ``exp(x)`` and ``exp(x**2)`` of every input,
+      for a Boltzmann factor or a Gaussian such as ``exp(-theta**2/2)``;
+    - every input x, sin x and cos x that is non-zero on every row, on every
+      row with y non-zero, for a law such as ``r*F*sin(theta)`` whose sign
+      changes with an input.
+
+    Each row is weighted by ``|y|``, so that the fit approximates least
+    squares in y (the error of log y is the error of y over y), and rows
+    near 0, where noise swamps the log, count little.
 
     Returns a list of proposals, each a list of ``(base, power, integer)``:
     the law is a constant times the product of ``base**power``, and a base
     that changes sign takes only an integer power.
     """
     symbols = make_symbols(dataset.inputs.columns)
+    inputs = {c: dataset.inputs[c].to_numpy(dtype=float) for c in symbols}
     proposals = []
-    positive = [c for c in dataset.inputs.columns if dataset.inputs[c].min() > 0]
-    if positive and TRANSFORMS["log"].applies(y):
+    positive = [c for c in symbols if inputs[c].min() > 0]
+    if TRANSFORMS["log"].applies(y):
         _, rows = TRANSFORMS["log"].rows(y)
-        factors = [
-            (symbols[c], dataset.inputs.loc[rows, c].to_numpy()) for c in positive
-        ]
-        proposals.append(_weighted_log_fit(factors, y[rows], signed=False))
+        powers = [(symbols[c], np.log(inputs[c][rows]), False) for c in positive]
+        exponentials = []
+        for column, symbol in symbols.items():
+            x = inputs[column][rows]
+            exponentials.append((sp.exp(symbol), x, False))
+            exponentials.append((sp.exp(symbol**2), x**2, False))
+        proposals.append(_weighted_log_fit(powers, y[rows]))
+        proposals.append(_weighted_log_fit(powers + exponentials, y[rows]))
     factors = []
-    for column in dataset.inputs.columns:
-        x = dataset.inputs[column].to_numpy(dtype=float)
-        symbol = symbols[column]
+    rows = y != 0
+    for column, symbol in symbols.items():
+        x = inputs[column]
         for base, values in (
             (symbol, x),
             (sp.sin(symbol), np.sin(x)),
             (sp.cos(symbol), np.cos(x)),
         ):
             if np.all(values != 0):
-                factors.append((base, values))
-    if factors:
-        rows = y != 0
-        factors = [(base, values[rows]) for base, values in factors]
-        proposals.append(_weighted_log_fit(factors, y[rows], signed=True))
+                logs = np.log(np.abs(values[rows]))
+                factors.append((base, logs, bool(np.any(values < 0))))
+    proposals.append(_weighted_log_fit(factors, y[rows]))
     return [p for p in proposals if p]
 
 
-def _weighted_log_fit(factors, y, signed):
-    """Fit log|y| on log|f| of each (base, values) factor, weighted by |y|."""
-    if len(y) <= len(factors) + 1:
+def _weighted_log_fit(factors, y):
+    """Fit log|y| on the logs of ``(base, logs, changes_sign)`` factors.
+
+    Rows are weighted by |y|. Returns ``(base, power, changes_sign)`` for
+    each factor, or an empty list when the fit is not possible.
+    """
+    if not factors or len(y) <= len(factors) + 1:
         return []
-    with np.errstate(all="ignore"):
-        logs = np.column_stack([np.log(np.abs(v)) for _, v in factors])
+    logs = np.column_stack([values for _, values, _ in factors])
     design = np.column_stack([np.ones(len(y)), logs])
     weight = np.abs(y)
     solution = np.linalg.lstsq(
@@ -373,8 +384,8 @@ def _weighted_log_fit(factors, y, signed):
     if not np.all(np.isfinite(solution)):
         return []
     return [
-        (base, float(power), signed and bool(np.any(values < 0)))
-        for (base, values), power in zip(factors, solution[1:])
+        (base, float(power), changes_sign)
+        for (base, _, changes_sign), power in zip(factors, solution[1:])
     ]
 
 
