@@ -191,9 +191,9 @@ def _reason(formula, truth_text, inputs):
     if not expressible:
         return "not expressible"
     true_terms = _true_terms(truth, formula.transform)
-    if true_terms is not None and true_terms - {sp.Integer(1)} == set(
-        formula.terms
-    ) - {sp.Integer(1)}:
+    if true_terms is not None and true_terms - {sp.Integer(1)} == set(formula.terms) - {
+        sp.Integer(1)
+    }:
         return "constants off"
     return "wrong terms"
 

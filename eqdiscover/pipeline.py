@@ -272,11 +272,14 @@ def _fit_terms(
     strict=False,
     progress=None,
     misfit_test=True,
+    max_refine_steps=None,
 ):
     """Fit a sum of library terms to the untransformed target; see :func:`fit`.
 
     ``misfit_test=False`` leaves out the test of the residuals for a trend,
     whose bin sums cost more than the rest of a fit of a large library.
+    ``max_refine_steps`` bounds the stepwise refinement of the selection
+    (see :func:`eqdiscover.selection.select_terms`).
     """
     settings = _check_settings(
         library=library,
@@ -358,6 +361,7 @@ def _fit_terms(
             threshold=threshold,
             allow_constant=has_constant,
             supports=supports,
+            max_refine_steps=max_refine_steps,
         )
     all_pruned = None
     if selection.pruned and not any(selection.chosen.columns):

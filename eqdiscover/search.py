@@ -57,6 +57,10 @@ CLEAR_MARGIN = 10.0
 # Training steps of the network in the fits of the search. The network only
 # ranks the terms for the subset search, which refits them exactly.
 SEARCH_MAX_ITER = 300
+# Steps of the stepwise refinement in the fits of the search. In a grown
+# library of 150 terms an unbounded refinement of a noisy fit added one term
+# per step for minutes, and a formula of that many terms solves nothing.
+SEARCH_REFINE_STEPS = 10
 # Under "auto", a given library of more terms than this is not fitted before
 # the search, because its fit costs more than the whole search. The default
 # library has 141 terms on 7 inputs and 247 on 9. Its fit on 9 inputs ran for
@@ -138,6 +142,7 @@ def search_transforms(dataset, requested, fit_terms, options):
         **options,
         "max_iter": min(options["max_iter"], SEARCH_MAX_ITER),
         "misfit_test": False,
+        "max_refine_steps": SEARCH_REFINE_STEPS,
     }
     attempts = []
     baseline = None
