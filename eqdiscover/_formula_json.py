@@ -8,11 +8,13 @@ import math
 import numbers
 import re
 
+import numpy as np
 import sympy as sp
 
 from ._version import __version__
 from .exceptions import DataError
-from .expressions import parse_formula, to_float
+from .expressions import evaluate, parse_formula, to_float
+from .transforms import TRANSFORMS
 
 __all__ = ["FORMAT_VERSION", "FORMULA_KEYS", "FormulaReader"]
 
@@ -31,6 +33,7 @@ FORMULA_KEYS = (
     "coefficients",
     "intercept",
     "symbols",
+    "transform",
     "eqdiscover_version",
 )
 _SYMBOL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -69,7 +72,11 @@ class FormulaReader:
         return float(value)
 
     def read_parts(self):
-        """Return the target, terms, coefficients, symbols and details."""
+        """Return the target, terms, coefficients, symbols, details and transform.
+
+        A file without ``transform``, as written before transforms existed,
+        has none.
+        """
         if not isinstance(self.data, dict):
             raise DataError(
                 f"{self.source[0].upper()}{self.source[1:]} must be a JSON object, "
@@ -82,7 +89,24 @@ class FormulaReader:
         symbols = self.read_symbols()
         terms, coef, exact = self.read_terms(symbols)
         details = {k: v for k, v in self.data.items() if k not in FORMULA_KEYS}
-        return target, terms, coef, symbols, details, exact
+        transform, sign = self.read_transform()
+        return target, terms, coef, symbols, details, exact, transform, sign
+
+    def read_transform(self):
+        value = self.data.get("transform", {"name": "none", "sign": 1})
+        if (
+            not isinstance(value, dict)
+            or set(value) != {"name", "sign"}
+            or value["name"] not in TRANSFORMS
+            or value["sign"] not in (1, -1)
+            or isinstance(value["sign"], bool)
+        ):
+            self.fail(
+                "transform",
+                f"must be an object with a 'name' from {', '.join(TRANSFORMS)} "
+                f"and a 'sign' of 1 or -1, got {value!r}",
+            )
+        return value["name"], value["sign"]
 
     def check_agreement(self, formula):
         """Check that the fields that repeat the formula agree with its terms."""
@@ -160,6 +184,9 @@ class FormulaReader:
 
     def check_expression(self, formula):
         """Check that the expression texts are the sum of the terms."""
+        if formula.transform != "none":
+            self.check_transformed_expression(formula)
+            return
         expected = _coefficients_by_term(formula.expr)
         internal = {str(s): s for s in formula.symbols.values()}
         expression = self.field("expression", str, "text")
@@ -176,6 +203,29 @@ class FormulaReader:
         # terms yet.
         if not _same_coefficients(parsed, expected, rtol=1e-14):
             self.fail("display", "does not match the terms")
+        self.field("latex", str, "text")
+
+    def check_transformed_expression(self, formula):
+        """Check the expression texts of a transformed formula by their values.
+
+        A transformed formula is no sum of terms, and sympy rewrites it (exp
+        of a sum of logs becomes a product of powers), so its texts are
+        compared with the terms by value, at fixed points in [1, 2].
+        """
+        internal = {str(s): s for s in formula.symbols.values()}
+        points = {
+            symbol: 1.0 + np.arange(1, 8) / (8.0 + position)
+            for position, symbol in enumerate(formula.symbols.values())
+        }
+        expected = evaluate(formula.expr, points, 7)
+        for field, symbols, rtol in (
+            ("expression", internal, 1e-12),
+            ("display", formula.symbols, 1e-9),
+        ):
+            text = self.field(field, str, "text")
+            found = evaluate(parse_formula(text, symbols), points, 7)
+            if not np.allclose(found, expected, rtol=rtol, atol=0.0, equal_nan=True):
+                self.fail(field, "does not match the terms")
         self.field("latex", str, "text")
 
     def check_repeated_fields(self, formula):

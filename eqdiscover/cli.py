@@ -13,6 +13,7 @@ import click
 
 from ._io import check_writable, write_folder_atomic, write_texts_atomic
 from ._version import __version__
+from .bench import format_progress, format_report, run_suite, suite_tasks, to_csv
 from .data import (
     GENERATORS,
     NAN_POLICIES,
@@ -25,10 +26,11 @@ from .exceptions import EqdiscoverError
 from .expressions import display_name
 from .feynman import FEYNMAN_PREFIX, find_equation
 from .library import DEFAULT_LIBRARY
-from .pipeline import DEFAULTS, _check_engine
+from .pipeline import DEFAULT_TRANSFORM, DEFAULTS, _check_engine
 from .pipeline import fit as fit_formula
 from .report import FORMATS, build_report, check_report_folder, read_result
 from .report.result import as_result
+from .transforms import transform_line, transform_names
 
 logger = logging.getLogger(__name__)
 
@@ -364,6 +366,13 @@ def generate_command(name, rows, noise, seed, low, high, output, force):
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the result as JSON to this file.",
 )
+@click.option(
+    "--transform",
+    type=click.Choice(transform_names()),
+    default=DEFAULT_TRANSFORM,
+    show_default=True,
+    help="Transform of the target fitted as a sum of terms: auto searches them.",
+)
 @report_option
 @format_option
 @click.option(
@@ -387,6 +396,7 @@ def fit_command(
     engine,
     scheduler,
     strict,
+    transform,
     output,
     report,
     formats,
@@ -430,10 +440,13 @@ def fit_command(
         threshold=threshold,
         max_iter=max_iter,
         random_state=seed,
+        transform=transform,
     )
     for note in formula.details["notes"]:
         click.echo(f"Note: {note}", err=True)
     click.echo(str(formula))
+    if formula.transform != "none":
+        click.echo(transform_line(formula))
     metrics = formula.details["metrics"]
     click.echo(
         f"fit: R^2 = {metrics['r2']:.10g}, RMSE = {metrics['rmse']:.4g} "
@@ -538,3 +551,81 @@ def report_command(result, data, report, formats, force):
         )
     write_folder_atomic(report, build_report(saved, dataset, formats))
     _echo_report(report, formats)
+
+
+def _parse_levels(ctx, param, value):
+    try:
+        levels = [float(item) for item in _split_list(value)]
+    except ValueError:
+        levels = []
+    if not levels or not all(math.isfinite(v) and v >= 0 for v in levels):
+        raise click.BadParameter(
+            f"{value!r} is not a list of noise levels; give numbers >= 0 such as "
+            f"'0,0.001,0.01,0.1'."
+        )
+    return levels
+
+
+@main.command("bench")
+@click.option(
+    "--suite",
+    type=click.Choice(["feynman", "basic"]),
+    default="feynman",
+    show_default=True,
+    help="Equations to fit: the 100 Feynman equations, or the basic generators.",
+)
+@click.option(
+    "--noise",
+    default="0,0.001,0.01,0.1",
+    show_default=True,
+    callback=_parse_levels,
+    help="Comma-separated noise levels: standard deviation over the target's RMS.",
+)
+@click.option(
+    "--rows",
+    default=10000,
+    show_default=True,
+    type=click.IntRange(min=8),
+    help="Rows sampled per fit, before the 75/25 train/test split.",
+)
+@click.option(
+    "--jobs",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Processes that fit in parallel.",
+)
+@click.option("--equations", help="Comma-separated equations of the suite to run.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write results.md and results.csv into.",
+)
+@click.option("--force", is_flag=True, help="Overwrite existing result files.")
+@verbose_option
+@_reports_errors
+def bench_command(suite, noise, rows, jobs, equations, output, force):
+    """Fit every equation of a suite at every noise level and score the formulas.
+
+    Each fit uses default settings on 75% of the rows; the other 25% give the
+    test R². Progress goes to stderr, and the Markdown report to stdout.
+    """
+    tasks = suite_tasks(suite, _split_list(equations) if equations else None)
+    paths = None
+    if output is not None:
+        paths = [output / "results.md", output / "results.csv"]
+        check_writable(paths, force)
+
+    start = time.perf_counter()
+
+    def progress(done, total, result):
+        elapsed = time.perf_counter() - start
+        click.echo(format_progress(done, total, result, elapsed), err=True)
+
+    results = run_suite(tasks, noise, rows, jobs=jobs, progress=progress)
+    report = format_report(results, noise, time.perf_counter() - start)
+    click.echo(report)
+    if paths is not None:
+        write_texts_atomic({paths[0]: report, paths[1]: to_csv(results)})
+        click.echo(f"Wrote {paths[0]} and {paths[1]}.", err=True)

@@ -14,6 +14,7 @@ __all__ = [
     "TermComparison",
     "check_expandable",
     "compare",
+    "distinct_on_points",
     "round_constants",
     "split_terms",
     "srbench_match",
@@ -173,7 +174,7 @@ class Comparison:
         return "terms differ from the truth: " + "; ".join(parts)
 
 
-def compare(truth, found, X=None, y=None):
+def compare(truth, found, X=None, y=None, points=None):
     """Compare a true formula with a found one.
 
     The comparison covers the terms (precision, recall and the error of each
@@ -189,6 +190,13 @@ def compare(truth, found, X=None, y=None):
     y : array of shape (n_samples,), optional
         Measured target on the held-out rows. Without it, the truth evaluated
         on ``X`` is the target.
+    points : mapping of sympy.Symbol to array, optional
+        Values of every symbol at which both formulas are evaluated before
+        any simplification. Where they differ clearly there, the symbolic
+        checks are False without calling ``sympy.simplify``, which can take
+        minutes on a long formula (see :func:`distinct_on_points`). A symbol
+        positive at every point is taken as positive in the symbolic checks,
+        so that ``sqrt(a)*sqrt(b)`` matches ``sqrt(a*b)``.
 
     Returns
     -------
@@ -219,14 +227,36 @@ def compare(truth, found, X=None, y=None):
         for term, value in found_terms.items()
         if term not in true_terms
     ]
+    if points is not None and distinct_on_points(truth, found, points):
+        symbolic, srbench = False, False
+    else:
+        positive = _positive_symbols(points)
+        truth_p, found_p = truth.xreplace(positive), found.xreplace(positive)
+        symbolic = symbolic_match(truth_p, found_p)
+        srbench = srbench_match(truth_p, found_p)
     return Comparison(
         truth,
         found,
         rows,
-        symbolic_match=symbolic_match(truth, found),
-        srbench_match=srbench_match(truth, found),
+        symbolic_match=symbolic,
+        srbench_match=srbench,
         held_out=None if X is None else _held_out_metrics(truth, found, X, y),
     )
+
+
+def _positive_symbols(points):
+    """Map each symbol that is positive at every point to a positive symbol.
+
+    Sympy writes sqrt(a*b) as sqrt(a)*sqrt(b) only for positive a and b, so
+    formulas that agree on the data may otherwise not simplify to each other.
+    """
+    if points is None:
+        return {}
+    return {
+        symbol: sp.Symbol(symbol.name, positive=True)
+        for symbol, values in points.items()
+        if np.all(np.asarray(values, dtype=float) > 0)
+    }
 
 
 def _maybe_float(value):
@@ -357,6 +387,44 @@ def srbench_match(truth, found):
     if ratio is None:
         return None
     return _is_constant(ratio) and ratio != 0
+
+
+def distinct_on_points(truth, found, points, rtol=1e-6):
+    """Return whether two formulas clearly differ by more than a constant.
+
+    The found formula's floats are first rounded as :func:`srbench_match`
+    rounds them. The formulas differ when, on the rows of ``points`` where
+    both are finite, neither their difference nor their ratio is constant to
+    ``rtol`` of the truth's scale. Formulas that sympy finds equal up to a
+    constant agree to rounding error there, far below the default ``rtol``.
+    Returns False when fewer than two rows are finite.
+
+    Examples
+    --------
+    >>> import numpy as np, sympy as sp
+    >>> x = sp.Symbol("x")
+    >>> points = {x: np.linspace(1.0, 2.0, 5)}
+    >>> distinct_on_points(x**2, 1.0001 * x**2 + 3, points)
+    False
+    >>> distinct_on_points(x**2, x**2 + 0.01 * x, points)
+    True
+    """
+    n_samples = len(next(iter(points.values()))) if points else 1
+    true_values = evaluate(truth, points, n_samples)
+    found_values = evaluate(round_constants(found), points, n_samples)
+    finite = np.isfinite(true_values) & np.isfinite(found_values)
+    if finite.sum() < 2:
+        return False
+    true_values, found_values = true_values[finite], found_values[finite]
+    scale = float(np.max(np.abs(true_values)))
+    difference = found_values - true_values
+    if np.ptp(difference) <= rtol * scale:
+        return False
+    if np.all(true_values != 0):
+        ratio = found_values / true_values
+        if np.ptp(ratio) <= rtol * float(np.max(np.abs(ratio))):
+            return False
+    return True
 
 
 def _held_out_metrics(truth, found, X, y):

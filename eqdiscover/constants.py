@@ -2,16 +2,20 @@
 
 After the least-squares refit, each coefficient that is known precisely
 enough is compared with simple exact numbers. These are rationals p/q with q
-up to ``MAX_DENOMINATOR``, their multiples of pi and of the square root of a
-small square-free integer, and decimals of up to ``MAX_DIGITS`` significant
-digits. The simplest value within the coefficient's
+up to ``MAX_DENOMINATOR``, their multiples of pi, 1/pi and pi**2 and of the
+square root of a small square-free integer, and decimals of up to ``MAX_DIGITS``
+significant digits. The simplest value within the coefficient's
 uncertainty is tried, and kept when the fit's criterion rises by no more than
-``margin``, with the other coefficients refitted.
+``margin``, plus ``parameter_cost`` for each coefficient fixed, with the other
+coefficients refitted.
 
 A coefficient is tried only when its uncertainty is below ``MAX_RELATIVE_ERROR``
 of its size. With fewer digits known, some fraction of small denominator lies
 within reach of almost any number, and the exact value would be a chance
-match rather than a finding.
+match rather than a finding. Noisy data gets one narrower chance: a
+coefficient known to within ``NOISY_RELATIVE_ERROR`` of its size is compared
+with integers and fractions of denominator up to ``NOISY_MAX_DENOMINATOR``
+only, such as the 1 of ``x1*y1 + x2*y2`` or the 1/2 of ``m*v**2/2``.
 """
 
 import math
@@ -29,6 +33,12 @@ MAX_RELATIVE_ERROR = 1e-6
 # standard error is rounding noise.
 ROUNDING_RELATIVE_ERROR = 1e-9
 MAX_DIGITS = 6
+# From noisy data, a coefficient known to within this share of its size (3
+# standard errors) is compared with integers and fractions of denominator up
+# to NOISY_MAX_DENOMINATOR only. Such a value is the simplest that the data
+# allow, not a proof: the JSON keeps the refitted value and its error.
+NOISY_RELATIVE_ERROR = 0.05
+NOISY_MAX_DENOMINATOR = 4
 _SURDS = (2, 3, 5, 6, 7, 10)
 
 
@@ -48,8 +58,8 @@ def exact_candidates(value, tolerance):
 
     Near means within ``tolerance``.
 
-    Rationals come first, then multiples of pi, multiples of square roots
-    and short decimals. Within each kind a smaller denominator, or fewer
+    Rationals come first, then multiples of pi, 1/pi and pi**2, multiples of
+    square roots and short decimals. Within each kind a smaller denominator, or fewer
     digits, comes first.
 
     Examples
@@ -60,11 +70,14 @@ def exact_candidates(value, tolerance):
     [2*pi/3]
     >>> exact_candidates(1.7320508075688772, 1e-12)
     [sqrt(3)]
+    >>> exact_candidates(0.07957747154594767, 1e-12)
+    [1/(4*pi)]
     >>> exact_candidates(-0.13200000000000003, 1e-12)
     [-33/250]
     """
     found = {}
-    kinds = [(sp.Integer(1), 1.0), (sp.pi, math.pi)]
+    kinds = [(sp.Integer(1), 1.0), (sp.pi, math.pi), (1 / sp.pi, 1 / math.pi)]
+    kinds += [(sp.pi**2, math.pi**2)]
     kinds += [(sp.sqrt(n), math.sqrt(n)) for n in _SURDS]
     for rank, (unit, unit_value) in enumerate(kinds):
         for cost, exact in _multiples(value, unit, unit_value, tolerance):
@@ -72,6 +85,18 @@ def exact_candidates(value, tolerance):
     for digits, exact in _decimals(value, tolerance):
         found.setdefault(exact, (3, digits))
     return sorted(found, key=found.get)
+
+
+def _small_fractions(value, tolerance):
+    """Return p/q with q up to NOISY_MAX_DENOMINATOR within ``tolerance``."""
+    found = []
+    for q in range(1, NOISY_MAX_DENOMINATOR + 1):
+        p = round(value * q)
+        if p != 0 and abs(p / q - value) <= tolerance:
+            exact = sp.Rational(p, q)
+            if exact not in found:
+                found.append(exact)
+    return found
 
 
 def _decimals(value, tolerance):
@@ -85,7 +110,9 @@ def _decimals(value, tolerance):
             return
 
 
-def snap_coefficients(stats, columns, coef, stderr, *, exact_fit, score, margin):
+def snap_coefficients(
+    stats, columns, coef, stderr, *, exact_fit, score, margin, parameter_cost=0.0
+):
     """Replace coefficients by simple exact values where the fit allows it.
 
     Parameters
@@ -103,6 +130,9 @@ def snap_coefficients(stats, columns, coef, stderr, *, exact_fit, score, margin)
         Criterion of a relative residual sum of squares; lower is better.
     margin : float
         Largest rise of the criterion that snapping may cause.
+    parameter_cost : float, default=0.0
+        Further rise allowed for each coefficient snapped, as it is one
+        parameter fewer: log(n_samples) on the scale of BIC.
 
     Returns
     -------
@@ -120,12 +150,19 @@ def snap_coefficients(stats, columns, coef, stderr, *, exact_fit, score, margin)
     for i in order:
         size = abs(coef[i])
         uncertainty = ROUNDING_RELATIVE_ERROR * size if exact_fit else 3 * stderr[i]
-        if not np.isfinite(uncertainty) or uncertainty > MAX_RELATIVE_ERROR * size:
+        if not np.isfinite(uncertainty):
             continue
-        for candidate in exact_candidates(float(coef[i]), uncertainty):
+        if uncertainty <= MAX_RELATIVE_ERROR * size:
+            candidates = exact_candidates(float(coef[i]), uncertainty)
+        elif uncertainty <= NOISY_RELATIVE_ERROR * size:
+            candidates = _small_fractions(float(coef[i]), uncertainty)
+        else:
+            continue
+        for candidate in candidates:
             trial = [e if j != i else candidate for j, e in enumerate(exact)]
             trial_values, relative_rss = _refit_free(stats, columns, trial)
-            if score(relative_rss) <= baseline + margin:
+            n_fixed = sum(e is not None for e in trial)
+            if score(relative_rss) <= baseline + margin + parameter_cost * n_fixed:
                 exact, values = trial, trial_values
                 break
     return values, exact

@@ -197,6 +197,9 @@ class EquationRegressor:
             frame.assign(**{target_name: target}),
             target_name,
             inputs=varying,
+            # coef_ and intercept_ describe a sum of terms of y, so the
+            # estimator fits no transform of the target.
+            transform="none",
             **self.get_params(),
         )
         self._store(formula, FeatureLibrary(self.library).fit(frame), X)

@@ -16,6 +16,7 @@ from ._version import __version__
 from .compare import check_expandable, compare
 from .exceptions import DataError
 from .expressions import display_name, evaluate, parse_formula
+from .transforms import TRANSFORMS
 
 __all__ = ["FORMAT_VERSION", "Formula", "load"]
 
@@ -101,6 +102,14 @@ class Formula:
     exact : sequence of sympy.Expr or None, optional
         Exact value of each coefficient, such as ``5/9``, or None where the
         coefficient is a plain float.
+    transform : str, default="none"
+        Transform of the target that the terms sum to, one of
+        :data:`eqdiscover.transforms.TRANSFORMS`: with ``"log"`` the terms
+        sum to ``log(target)`` and the formula is ``exp`` of their sum.
+        :attr:`coefficients` and :attr:`intercept` are those of the sum.
+    sign : {1, -1}, default=1
+        Sign of the target on every row, which the square transforms need
+        to solve for it.
 
     Examples
     --------
@@ -117,7 +126,26 @@ class Formula:
     C = 5*F/9 - 160/9
     """
 
-    def __init__(self, target, terms, coef, symbols, details=None, exact=None):
+    def __init__(
+        self,
+        target,
+        terms,
+        coef,
+        symbols,
+        details=None,
+        exact=None,
+        transform="none",
+        sign=1,
+    ):
+        if transform not in TRANSFORMS:
+            raise DataError(
+                f"Invalid transform {transform!r}; choose one of "
+                f"{', '.join(TRANSFORMS)}."
+            )
+        if sign not in (1, -1):
+            raise DataError(f"Invalid sign {sign!r}; give 1 or -1.")
+        self.transform = transform
+        self.sign = int(sign)
         self.target = str(target)
         self.terms = list(terms)
         self.coef = np.asarray(coef, dtype=float)
@@ -127,6 +155,10 @@ class Formula:
 
     def _build(self, digits=None):
         """Return the expression, floats to ``digits`` significant digits or all."""
+        linear = self._build_sum(digits)
+        return TRANSFORMS[self.transform].inverse(self.sign, linear)
+
+    def _build_sum(self, digits=None):
         parts = []
         for value, exact, term in zip(self.coef, self.exact, self.terms):
             if exact is not None:
@@ -147,6 +179,11 @@ class Formula:
         same floats.
         """
         return self._build()
+
+    @property
+    def linear_expr(self):
+        """The sum of the terms: the formula of the transformed target."""
+        return self._build_sum()
 
     @property
     def display_names(self):
@@ -298,6 +335,7 @@ class Formula:
             "coefficients": self.coefficients,
             "intercept": self.intercept,
             "symbols": {str(s): c for c, s in self.symbols.items()},
+            "transform": {"name": self.transform, "sign": self.sign},
             **self.details,
             "eqdiscover_version": __version__,
         }

@@ -1,6 +1,7 @@
 """The whole fit: data, library, statistics, network, selection, formula."""
 
 import dataclasses
+import functools
 import logging
 import math
 import numbers
@@ -18,16 +19,24 @@ from .constants import snap_coefficients
 from .dask_scan import is_dask_frame, scan_dask
 from .data import Dataset, check_nan_policy, from_frame, read_csv
 from .exceptions import ConvergenceWarning, DataError, ParseError
-from .expressions import display_name, parse_formula, readable_numbers, to_float
+from .expressions import (
+    display_name,
+    make_symbols,
+    parse_formula,
+    readable_numbers,
+    to_float,
+)
 from .formula import Formula
 from .library import DEFAULT_LIBRARY, FeatureLibrary
 from .network import SparseLinearNetwork
 from .residuals import ResidualBins
+from .search import search_transforms
 from .selection import MARGIN, contributions, residual_floor, select_terms
 from .statistics import DEFAULT_CHUNK_ROWS, Statistics, t_quantile_975
 from .streaming import scan_csv
+from .transforms import transform_names
 
-__all__ = ["DEFAULTS", "fit"]
+__all__ = ["DEFAULTS", "DEFAULT_TRANSFORM", "fit"]
 
 # Default settings of a fit, shared with the command line.
 DEFAULTS = {
@@ -38,6 +47,7 @@ DEFAULTS = {
     "max_iter": 1000,
     "random_state": 0,
 }
+DEFAULT_TRANSFORM = "auto"
 
 # The alpha path of ``alpha="auto"``: N_ALPHAS values from the smallest alpha
 # that removes every term, down by a factor of ALPHA_RANGE.
@@ -49,6 +59,9 @@ MAX_LOSS_POINTS = 500
 # rounding noise: the data is noise-free and the formula fits it exactly.
 EXACT_FIT_FACTOR = 100.0
 CANDIDATES_SHOWN = 10
+# Rows at which a found formula and the truth are evaluated before sympy
+# simplifies their difference.
+TRUTH_POINTS = 200
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +91,7 @@ def fit(
     scheduler=None,
     strict=False,
     progress=None,
+    transform=DEFAULT_TRANSFORM,
 ):
     """Find the formula of ``target`` in terms of the input columns.
 
@@ -118,6 +132,15 @@ def fit(
     nan : {"drop", "error"}, default="drop"
         Rows with an empty or NaN cell in a used column are dropped, with a
         note that counts them, or raise DataError with ``"error"``.
+    transform : str, default="auto"
+        Transform of the target: ``"none"``, ``"log"``, ``"inverse"``,
+        ``"square"`` or ``"inverse_square"`` fit log(y), 1/y, y**2 or 1/y**2 as
+        a sum of terms and solve for y; see :mod:`eqdiscover.transforms`.
+        ``"auto"`` fits the given library to y first and, unless that fit is
+        exact, searches the transforms with a library grown in stages
+        (:mod:`eqdiscover.search`). It keeps the first fit unless another
+        scores clearly better in the units of y. A CSV read with
+        ``chunk_rows`` is fitted without a transform under ``"auto"``.
     chunk_rows : int, optional
         Rows per chunk. For a CSV path the file is then read and transformed
         a chunk at a time, so memory does not grow with the number of rows.
@@ -155,6 +178,109 @@ def fit(
     >>> formula.coefficients["F"], formula.intercept  # doctest: +ELLIPSIS
     (0.55555555555555..., -17.77777777777...)
     """
+    options = {
+        "library": library,
+        "layers": layers,
+        "alpha": alpha,
+        "threshold": threshold,
+        "max_iter": max_iter,
+        "random_state": random_state,
+    }
+    _check_settings(**options)
+    _check_chunk_rows(chunk_rows)
+    if transform not in transform_names():
+        raise DataError(
+            f"Invalid transform {transform!r}; choose one of "
+            f"{', '.join(transform_names())}."
+        )
+    check_nan_policy(nan)
+    engine = _check_engine(engine, data, scheduler, strict)
+    streamed = engine == "dask" or (
+        chunk_rows is not None and isinstance(data, (str, Path))
+    )
+    if transform == "none" or (streamed and transform == "auto"):
+        formula = _fit_terms(
+            data,
+            target,
+            inputs=inputs,
+            truth=truth,
+            chunk_rows=chunk_rows,
+            nan=nan,
+            engine=engine,
+            scheduler=scheduler,
+            strict=strict,
+            progress=progress,
+            **options,
+        )
+        formula.details["transforms"] = {
+            "requested": transform,
+            "chosen": "none",
+            "stage": "library",
+            "rule": "No transform was searched.",
+            "fits": [],
+        }
+        return formula
+    if streamed:
+        raise DataError(
+            f"Transform {transform!r} needs the rows in memory; leave out "
+            f"chunk_rows and the Dask engine, or use transform 'none'."
+        )
+
+    dataset = _load(data, target, inputs, truth, nan)
+    symbols = make_symbols(dataset.inputs.columns)
+    names = {s: sp.Symbol(display_name(c)) for c, s in symbols.items()}
+    truth_expr = _parse_truth(
+        dataset.truth, symbols, lambda e: sp.sstr(e.xreplace(names))
+    )
+    # The given library must suit the rows even when a power law ends the
+    # search before it is fitted.
+    _check_target_varies(dataset.target.to_numpy(dtype=float), dataset)
+    n_terms = len(FeatureLibrary(library).fit(dataset.inputs.iloc[:1]).terms_)
+    _check_enough_rows(len(dataset.target), n_terms)
+    fit_terms = functools.partial(_fit_terms, chunk_rows=chunk_rows)
+    # The truth is compared once, with the chosen fit.
+    untold = dataclasses.replace(dataset, truth=None)
+    formula, search = search_transforms(untold, transform, fit_terms, options)
+    if formula.transform != "none":
+        formula.details["metrics"] = _metrics(formula, dataset)
+    if truth_expr is not None:
+        points = {
+            symbols[column]: dataset.inputs[column].to_numpy()[:TRUTH_POINTS]
+            for column in dataset.inputs.columns
+        }
+        formula.details["truth"] = _compare_with_truth(formula, truth_expr, points)
+    formula.details["transforms"] = search
+    return formula
+
+
+def _fit_terms(
+    data,
+    target=None,
+    *,
+    inputs=None,
+    library=DEFAULTS["library"],
+    layers=DEFAULTS["layers"],
+    alpha=DEFAULTS["alpha"],
+    threshold=DEFAULTS["threshold"],
+    max_iter=DEFAULTS["max_iter"],
+    random_state=DEFAULTS["random_state"],
+    truth=None,
+    chunk_rows=None,
+    nan="drop",
+    engine=None,
+    scheduler=None,
+    strict=False,
+    progress=None,
+    misfit_test=True,
+    max_refine_steps=None,
+):
+    """Fit a sum of library terms to the untransformed target; see :func:`fit`.
+
+    ``misfit_test=False`` leaves out the test of the residuals for a trend,
+    whose bin sums cost more than the rest of a fit of a large library.
+    ``max_refine_steps`` bounds the stepwise refinement of the selection
+    (see :func:`eqdiscover.selection.select_terms`).
+    """
     settings = _check_settings(
         library=library,
         layers=layers,
@@ -190,7 +316,9 @@ def fit(
         else:
             rows = _read_rows(data, target, inputs, truth, library, chunk_rows, nan)
     feature_library, notes = rows.feature_library, rows.notes
-    truth_expr = _parse_truth(rows.truth, feature_library)
+    truth_expr = _parse_truth(
+        rows.truth, feature_library.symbols_, feature_library.display
+    )
     usable = _finite_terms(feature_library, rows.term_values, rows, notes)
     others = [i for i in usable if not feature_library.terms_[i].is_constant]
     has_constant = len(others) < len(usable)
@@ -198,11 +326,11 @@ def fit(
 
     with _timed("reading the rows into statistics"):
         stats = rows.statistics(others)
-        bins = rows.residual_bins(others)
+        bins = rows.residual_bins(others) if misfit_test else None
     stats, others, dropped, kept = _drop_dependent_terms(
         stats, others, has_constant, feature_library, notes
     )
-    bins = bins.select(kept)
+    bins = bins.select(kept) if misfit_test else None
     if not others:
         raise DataError(
             f"Library {feature_library.spec!r} has no term besides the constant that "
@@ -233,6 +361,7 @@ def fit(
             threshold=threshold,
             allow_constant=has_constant,
             supports=supports,
+            max_refine_steps=max_refine_steps,
         )
     all_pruned = None
     if selection.pruned and not any(selection.chosen.columns):
@@ -255,6 +384,9 @@ def fit(
             exact_fit=exact_fit,
             score=lambda rss: stats.n_samples * math.log(max(rss, floor)),
             margin=MARGIN,
+            # A fixed coefficient is one parameter fewer, which BIC credits
+            # with log(n); an exact fit has no noise to weigh it against.
+            parameter_cost=0.0 if exact_fit else math.log(stats.n_samples),
         )
     formula = Formula(
         rows.target_name,
@@ -307,7 +439,7 @@ def fit(
         }
     if all_pruned is not None:
         formula.details["selection"]["all_pruned"] = all_pruned
-    if exact_fit or all_pruned is not None:
+    if exact_fit or all_pruned is not None or not misfit_test:
         misfit = None
     else:
         misfit = _misfit_message(stats, bins, chosen.columns, values, rows)
@@ -341,7 +473,9 @@ def _selection_details(stats, selection, column_terms, display, threshold, libra
         }
 
     shown = selection.candidates[:CANDIDATES_SHOWN]
-    if selection.chosen not in shown:
+    # Candidates hold arrays, so they are told apart by their columns: ``in``
+    # would compare the arrays and raise.
+    if not any(c.columns == selection.chosen.columns for c in shown):
         shown = [*shown, selection.chosen]
     runner_up = selection.runner_up
     return {
@@ -661,16 +795,16 @@ def _check_coefficients_finite(candidate, column_terms, feature_library):
             )
 
 
-def _parse_truth(text, feature_library):
+def _parse_truth(text, symbols, display):
     if text is None:
         return None
-    truth = parse_formula(text, feature_library.symbols_)
+    truth = parse_formula(text, symbols)
     check_expandable(truth, text)
     for term, coefficient in split_terms(truth).items():
         if not math.isfinite(to_float(coefficient)):
             raise ParseError(
                 f"Formula {text!r} has a coefficient of "
-                f"{feature_library.display(term)} outside the "
+                f"{display(term)} outside the "
                 f"floating-point range; fix the formula."
             )
     return truth
@@ -874,8 +1008,8 @@ def _metrics(formula, dataset):
     }
 
 
-def _compare_with_truth(formula, truth):
-    comparison = compare(truth, formula.expr)
+def _compare_with_truth(formula, truth, points=None):
+    comparison = compare(truth, formula.expr, points=points)
     names = formula.display_names
     return {
         "formula": sp.sstr(readable_numbers(truth).xreplace(names)),

@@ -139,6 +139,7 @@ def select_terms(
     allow_constant=True,
     complexity_cost=COMPLEXITY_COST,
     supports=(),
+    max_refine_steps=None,
 ):
     """Refit every subset of the strongest terms, rank them and prune the best.
 
@@ -160,6 +161,9 @@ def select_terms(
     supports : iterable of sequences of int, default=()
         More subsets of columns of ``X`` to score, such as the terms the
         network keeps at each alpha of its path.
+    max_refine_steps : int, optional
+        Largest number of steps of the stepwise refinement; by default it
+        runs until no step lowers the score.
 
     Returns
     -------
@@ -214,7 +218,7 @@ def select_terms(
     chosen = candidates[0]
     if len(searched) < len(strength):
         everything = ([0] if allow_constant else []) + list(range(1, len(strength) + 1))
-        chosen = _refine(chosen, everything, refit)
+        chosen = _refine(chosen, everything, refit, max_refine_steps)
         if chosen is not candidates[0]:
             logger.info("stepwise refinement moved to columns %s", chosen.columns)
             candidates.insert(0, chosen)
@@ -265,19 +269,22 @@ def contributions(stats, candidate):
     return np.abs(candidate.coef) * spread / std[-1]
 
 
-def _refine(candidate, columns, refit):
+def _refine(candidate, columns, refit, max_steps=None):
     """Add or drop one column at a time while that lowers the score.
 
     Each step takes the single addition or removal with the lowest score; the
-    score falls at every step, so the loop ends.
+    score falls at every step, so the loop ends, after ``max_steps`` steps
+    at most when that is given.
     """
-    while True:
+    steps = itertools.count()
+    while max_steps is None or next(steps) < max_steps:
         chosen = set(candidate.columns)
         moves = [tuple(sorted(chosen ^ {column})) for column in columns]
         best = min(map(refit, moves), key=lambda c: (c.score, len(c.columns)))
         if best.score >= candidate.score:
             return candidate
         candidate = best
+    return candidate
 
 
 def _subset_residuals(stats, subsets):

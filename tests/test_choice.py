@@ -171,8 +171,15 @@ def test_library_that_cannot_express_the_data_is_flagged():
         UserWarning,
         match="probably cannot express the data: the residuals still follow x",
     ):
-        formula = fit(frame, "y")
+        formula = fit(frame, "y", transform="none")
     assert formula.details["misfit"].startswith("The library probably cannot")
+
+
+def test_reciprocal_found_by_the_transform_search():
+    x = np.linspace(1.0, 5.0, 2000)
+    formula = fit(pd.DataFrame({"x": x, "y": 1 / x}), "y", truth="1/x")
+    assert "misfit" not in formula.details
+    assert formula.details["truth"]["symbolic_match"] is True
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -191,6 +198,8 @@ def test_misfit_shows_in_the_report(tmp_path):
         str(tmp_path / "inverse.csv"),
         "-t",
         "y",
+        "--transform",
+        "none",
         "--report",
         str(tmp_path / "r"),
     ]
@@ -209,7 +218,7 @@ def test_misfit_found_when_rows_are_read_in_chunks(tmp_path):
     with pytest.warns(UserWarning, match="residuals still follow x"):
         chunked = fit(tmp_path / "inverse.csv", "y", chunk_rows=300)
     with pytest.warns(UserWarning, match="residuals still follow x"):
-        whole = fit(tmp_path / "inverse.csv", "y")
+        whole = fit(tmp_path / "inverse.csv", "y", transform="none")
     assert chunked.coefficients.keys() == whole.coefficients.keys()
 
 

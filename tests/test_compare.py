@@ -151,3 +151,15 @@ def test_plainly_different_large_expressions_do_not_match():
     result = compare(truth, 1.0 * x)
     assert result.symbolic_match is False
     assert result.srbench_match is False
+
+
+def test_inputs_positive_on_the_points_count_as_positive():
+    a, b = sp.symbols("a b")
+    truth, found = sp.sqrt(a * b), sp.sqrt(a) * sp.sqrt(b)
+    positive = {a: np.linspace(1.0, 5.0, 7), b: np.linspace(0.5, 2.0, 7)}
+    assert compare(truth, found, points=positive).symbolic_match is True
+    # Without points nothing says a and b are positive, and for a = b = -1
+    # the two formulas differ, so sympy is right not to match them.
+    assert compare(truth, found).symbolic_match is False
+    signed = {a: np.linspace(-1.0, 5.0, 7), b: np.linspace(-2.0, 2.0, 7)}
+    assert compare(truth, found, points=signed).symbolic_match is False

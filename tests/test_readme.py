@@ -46,7 +46,7 @@ def run_blocks(tmp_path, monkeypatch):
 
 
 def test_readme_has_python_examples():
-    assert len(PYTHON_BLOCKS) == 5
+    assert len(PYTHON_BLOCKS) == 6
 
 
 def test_readme_fit_values(run_blocks):
@@ -103,3 +103,16 @@ def test_readme_solver_values(run_blocks):
     for fitted in (namespace["rows"], namespace["statistics"]):
         assert_allclose(fitted.coef_, [1.99888, 0.0, -0.99891], atol=5e-6)
         assert fitted.coef_[1] == 0.0
+
+
+def test_readme_transform_values(run_blocks):
+    namespace = run_blocks(5)
+    gravity, in_logs = namespace["gravity"], namespace["in_logs"]
+    assert str(gravity) == readme_comment("print(gravity)")
+    stage = readme_comment('gravity.details["transforms"]["stage"]')
+    assert gravity.details["transforms"]["stage"] == ast.literal_eval(stage)
+    assert in_logs.transform == ast.literal_eval(readme_comment("in_logs.transform"))
+    coefficients = ast.literal_eval(readme_comment("in_logs.coefficients"))
+    assert list(in_logs.coefficients) == list(coefficients)
+    for term, value in coefficients.items():
+        assert_allclose(in_logs.coefficients[term], value, rtol=1e-9)

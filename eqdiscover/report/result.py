@@ -15,6 +15,7 @@ import sympy as sp
 
 from ..exceptions import DataError
 from ..expressions import parse_formula
+from ..transforms import TRANSFORMS
 
 __all__ = [
     "as_result",
@@ -52,6 +53,10 @@ NUMBER = _Spec("a number", _is_number)
 INTEGER = _Spec("an integer", _is_integer)
 BOOLEAN = _Spec("true or false", lambda v: isinstance(v, bool))
 ANY = _Spec("any value", lambda v: True)
+TRANSFORM_NAME = _Spec(
+    f"one of {', '.join(TRANSFORMS)}", lambda v: isinstance(v, str) and v in TRANSFORMS
+)
+SIGN = _Spec("1 or -1", lambda v: _is_integer(v) and v in (1, -1))
 
 
 class _Optional(_Spec):
@@ -154,6 +159,13 @@ RESULT = _Record(
         "coefficients": _Map(NUMBER),
         "intercept": NUMBER,
         "symbols": _Map(TEXT),
+        "transform": _Record(
+            {"name": TRANSFORM_NAME, "sign": SIGN},
+            required=("name", "sign"),
+        ),
+        "transforms": _Record(
+            {"requested": TEXT, "chosen": TEXT, "stage": TEXT, "rule": TEXT}
+        ),
         "eqdiscover_version": TEXT,
         "data": _Record(
             {
@@ -333,6 +345,9 @@ def as_result(formula):
 def found_expression(result, symbols):
     """Return the found formula as a sympy expression, built from its terms.
 
+    With a transform of the target, the terms sum to the transformed target
+    and the formula is solved for the target.
+
     Parameters
     ----------
     result : dict
@@ -359,7 +374,8 @@ def found_expression(result, symbols):
         else:
             value = sp.Float(row["coefficient"], 15)
         parts.append(value * term)
-    return sp.Add(*parts)
+    transform = result.get("transform", {"name": "none", "sign": 1})
+    return TRANSFORMS[transform["name"]].inverse(transform["sign"], sp.Add(*parts))
 
 
 def column_symbols(result):

@@ -8,6 +8,7 @@ report.
 import sympy as sp
 
 from ..expressions import display_name
+from ..transforms import TRANSFORMS
 from .document import (
     Code,
     Equation,
@@ -96,6 +97,14 @@ def _formula_section(result):
     expr = found_expression(result, symbols)
     columns = {symbol: column for column, symbol in symbols.items()}
     blocks.append(Equation(result["target"], expr, columns, formula_text(result)))
+    transform = result.get("transform", {"name": "none"})["name"]
+    if transform != "none":
+        label = TRANSFORMS[transform].label.replace("y", display_name(result["target"]))
+        rule = result.get("transforms", {}).get("rule", "")
+        text = f"Transform of the target: {transform}. The terms sum to "
+        blocks.append(
+            Paragraph(spans(text, Code(label), f", solved for the target. {rule}"))
+        )
     return blocks
 
 
