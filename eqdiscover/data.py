@@ -377,9 +377,10 @@ def _to_numeric(column, first_row=0, rows_of=""):
     bad = converted.isna() & column.notna()
     if bad.any():
         position = int(np.flatnonzero(bad.to_numpy())[0])
+        row = first_row + position + 1
         raise DataError(
             f"Column {column.name!r} has the non-numeric value "
-            f"{column.iloc[position]!r} in data row {first_row + position + 1}{rows_of}; "
+            f"{column.iloc[position]!r} in data row {row}{rows_of}; "
             f"fix the value or leave the column out with --inputs."
         )
     return converted.astype(float)

@@ -377,7 +377,7 @@ def finish_scan(totals, *, source, truth, explicit, index_columns, notes=()):
 
 
 def _candidate_inputs(names, target, inputs):
-    """Return the input columns to read, before constant or index columns are left out."""
+    """Return the input columns to read, before constant and index columns go."""
     if target not in names:
         raise DataError(
             f"Target column {target!r} not found; the columns are "

@@ -157,7 +157,8 @@ def test_tampered_transformed_expression_is_rejected(gravity, tmp_path):
 def test_log_transform_rejects_negative_target():
     x = np.linspace(1.0, 2.0, 50)
     frame = pd.DataFrame({"x": x, "y": x - 1.5})
-    with pytest.raises(DataError, match="Transform 'log' needs a target of one sign on 90%"):
+    message = "Transform 'log' needs a target of one sign on 90%"
+    with pytest.raises(DataError, match=message):
         fit(frame, "y", transform="log")
 
 
