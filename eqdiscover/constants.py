@@ -72,6 +72,8 @@ def exact_candidates(value, tolerance):
     [sqrt(3)]
     >>> exact_candidates(0.07957747154594767, 1e-12)
     [1/(4*pi)]
+    >>> exact_candidates(9.869604401089358, 1e-12)
+    [pi**2]
     >>> exact_candidates(-0.13200000000000003, 1e-12)
     [-33/250]
     """

@@ -198,3 +198,30 @@ def test_trended_fit_of_one_input_goes_on_searching():
     stages = {fit["stage"] for fit in formula.details["transforms"]["fits"]}
     assert {"library", "power", "single"} <= stages
     assert formula.details["truth"]["srbench_match"] is True
+
+
+def test_noisy_coefficient_near_integer_is_written_exactly():
+    rng = np.random.default_rng(6)
+    x1, x2 = rng.uniform(1.0, 5.0, 5000), rng.uniform(1.0, 5.0, 5000)
+    clean = x1 * x2 + 2.0 * x1
+    y = clean + 0.1 * float(np.sqrt(np.mean(clean**2))) * rng.standard_normal(5000)
+    frame = pd.DataFrame({"x1": x1, "x2": x2, "y": y})
+    formula = fit(frame, "y", library="const,poly:2", transform="none")
+    rows = {row["term"]: row for row in formula.details["estimates"]["terms"]}
+    assert sorted(rows) == ["x1", "x1*x2"]
+    assert rows["x1*x2"]["exact"] == "1"
+    assert rows["x1"]["exact"] == "2"
+    # The refitted values stay in the JSON beside the exact ones.
+    assert rows["x1*x2"]["refit"] != 1.0
+    assert abs(rows["x1*x2"]["refit"] - 1.0) < 3 * rows["x1*x2"]["stderr"]
+
+
+def test_noisy_coefficient_off_simple_fractions_stays_a_float():
+    rng = np.random.default_rng(7)
+    x = rng.uniform(1.0, 5.0, 5000)
+    clean = 1.3 * x
+    y = clean + 0.01 * float(np.sqrt(np.mean(clean**2))) * rng.standard_normal(5000)
+    formula = fit(pd.DataFrame({"x": x, "y": y}), "y", library="poly:1")
+    (row,) = formula.details["estimates"]["terms"]
+    assert row["exact"] is None
+    assert row["value"] == pytest.approx(1.3, rel=1e-3)
