@@ -104,7 +104,8 @@ def main():
     print(f"found: {formula}")
     print()
     print(
-        "| rows | write files (s) | fit (s) | rows/s | peak MiB per worker | client MiB |"
+        "| rows | write files (s) | fit (s) | rows/s | peak MiB per worker "
+        "| client MiB |"
     )
     print("| --- | --- | --- | --- | --- | --- |")
     peaks = ", ".join(f"{p:.0f}" for p in worker_peaks)

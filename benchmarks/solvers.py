@@ -83,7 +83,8 @@ def main():
     print(
         f"eqdiscover {eqdiscover.__version__}, numpy {np.__version__}, Python "
         f"{platform.python_version()}, {platform.machine()}; {args.rows} rows, "
-        f"F ~ U({args.low:g}, {args.high:g}), {X.shape[1]} terms, alpha {args.alpha:g}\n"
+        f"F ~ U({args.low:g}, {args.high:g}), {X.shape[1]} terms, "
+        f"alpha {args.alpha:g}\n"
     )
     print(
         "| layers | statistics (s) | minibatch to the same loss (s) | epochs | ratio "

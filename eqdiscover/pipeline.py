@@ -473,8 +473,8 @@ def _selection_details(stats, selection, column_terms, display, threshold, libra
         }
 
     shown = selection.candidates[:CANDIDATES_SHOWN]
-    # Candidates hold arrays, so they are told apart by their columns: ``in``
-    # would compare the arrays and raise.
+    # Candidates contain arrays, so they are compared by their columns, because
+    # ``in`` would compare the arrays and raise.
     if not any(c.columns == selection.chosen.columns for c in shown):
         shown = [*shown, selection.chosen]
     runner_up = selection.runner_up

@@ -18,10 +18,10 @@ fit (residual at rounding level) ends it, as nothing can score better:
    on.
 3. The ``N_POWERS`` best power terms, each fitted as a library.
 4. Stage 1, for each transform that the target allows (see
-   :mod:`eqdiscover.transforms`): the single-input library, for each input
-   x the terms x, x**2, x**3, sin x, cos x and exp x and, for a positive
-   input, 1/x, 1/x**2, sqrt x and log x, each kept where it is finite on the
-   data. A fit of log(y) also proposes power terms, as in step 1.
+   :mod:`eqdiscover.transforms`): the single-input library. For each input
+   x it has x, x**2, x**3, sin x, cos x and exp x, and for a positive input
+   also 1/x, 1/x**2, sqrt x and log x, each where it is finite on the data.
+   A fit of log(y) also proposes power terms, as in step 1.
 5. Stage 2, for up to ``N_GROWN`` transforms whose stage-1 fit of g(y) is
    not exact, highest R² first: the terms that stage 1 kept, with their
    products of 2 to ``MAX_FACTORS`` factors from different inputs.
@@ -258,9 +258,11 @@ def _attempt(dataset, name, stage, options, fit_terms, y):
         target = pd.Series(values, name=dataset.target_name)
         inputs = dataset.inputs.loc[rows].reset_index(drop=True)
         data = dataclasses.replace(dataset, inputs=inputs, target=target, truth=None)
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fitted = fit_terms(data, **options)
+
     left_out = int(len(y) - np.count_nonzero(rows))
     if left_out:
         other = "negative or 0" if sign == 1 else "positive or 0"
@@ -270,6 +272,7 @@ def _attempt(dataset, name, stage, options, fit_terms, y):
             f"{dataset.target_name} is {other}; R² and RMSE are on every row."
         )
         fitted.details["notes"] = [*fitted.details["notes"], note]
+
     formula = Formula(
         fitted.target,
         fitted.terms,
@@ -283,6 +286,8 @@ def _attempt(dataset, name, stage, options, fit_terms, y):
     cost = sum(complexity(term) for term in formula.terms)
     if formula.expr.is_finite is False:
         # Every term pruned from a fit of 1/y or 1/y**2 leaves 1/0.
+        # NOTE: the search passes over such a fit, but a requested transform
+        # returns it as the formula.
         criterion = float("inf")
     else:
         prediction = formula.predict(dataset.inputs)
@@ -502,13 +507,13 @@ def _grown_library(formula):
     of 2 to ``MAX_FACTORS`` factors from different inputs.
     """
     names = formula.display_names
-    kept = [term for term in formula.terms if term != 1]
-    items = ["const"] + [sp.sstr(term.xreplace(names)) for term in kept]
+    factors = [term for term in formula.terms if term != 1]
+    items = ["const"] + [sp.sstr(term.xreplace(names)) for term in factors]
     n_singles = len(items)
     for size in range(2, MAX_FACTORS + 1):
         products = [
             "*".join(f"({sp.sstr(t.xreplace(names))})" for t in group)
-            for group in itertools.combinations(kept, size)
+            for group in itertools.combinations(factors, size)
             if len({frozenset(t.free_symbols) for t in group}) == size
             and all(len(t.free_symbols) == 1 for t in group)
         ]

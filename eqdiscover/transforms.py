@@ -10,10 +10,10 @@ formula, solved for ``y``, is scored on the training rows by
 
     n * log(max(rss, n * floor**2) / n) + k * log(n) + 0.5 * complexity
 
-(the selection's BIC with its complexity cost and residual floor), where
-``rss`` is the residual sum of squares of ``y``, ``k`` the number of terms
-and ``floor`` the larger of 1e-14 times the root mean square of ``y`` and
-1e-9 times its standard deviation.
+(the selection's BIC with its complexity cost and residual floor). Here
+``rss`` is the residual sum of squares of ``y`` and ``k`` the number of
+terms. ``floor`` is the larger of 1e-14 times the root mean square of ``y``
+and 1e-9 times its standard deviation.
 """
 
 from dataclasses import dataclass

@@ -32,8 +32,9 @@ CASES = [
         b"x,y\n\x00\xff\xfe,1\n",
         [],
         re.compile(
-            r"Error: File 'binary\.csv' is not a readable CSV \('utf-8' codec can't "
-            r"decode byte 0xff in position \d+: invalid start byte\); check its format\."
+            r"Error: File 'binary\.csv' is not a readable CSV \('utf-8' codec "
+            r"can't decode byte 0xff in position \d+: invalid start byte\); check "
+            r"its format\."
         ),
     ),
     (
@@ -71,8 +72,8 @@ CASES = [
         "x,y\n1,3\n2,\n3,7\n4,9\n",
         ["--nan", "error"],
         (
-            "Error: Column 'y' is empty or NaN in data row 2; fill in the value, or pass "
-            "--nan drop to drop such rows."
+            "Error: Column 'y' is empty or NaN in data row 2; fill in the value, or "
+            "pass --nan drop to drop such rows."
         ),
     ),
     (
@@ -125,8 +126,9 @@ CASES = [
         LINEAR,
         ["--truth", "2*q"],
         (
-            "Error: Unknown name 'q' at position 2 (known names: x; functions: sin, cos, "
-            "tan, exp, log, sqrt, abs, sinh, cosh, tanh, asin, acos, atan) in formula "
+            "Error: Unknown name 'q' at position 2 (known names: x; functions: sin, "
+            "cos, tan, exp, log, sqrt, abs, sinh, cosh, tanh, asin, acos, atan) in "
+            "formula "
             "'2*q'."
         ),
     ),

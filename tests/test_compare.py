@@ -158,8 +158,8 @@ def test_inputs_positive_on_the_points_count_as_positive():
     truth, found = sp.sqrt(a * b), sp.sqrt(a) * sp.sqrt(b)
     positive = {a: np.linspace(1.0, 5.0, 7), b: np.linspace(0.5, 2.0, 7)}
     assert compare(truth, found, points=positive).symbolic_match is True
-    # Without points nothing says a and b are positive, and for a = b = -1
-    # the two formulas differ, so sympy is right not to match them.
+    # Without points, a and b may be negative, and for a = b = -1 the two
+    # formulas differ, so sympy is right not to match them.
     assert compare(truth, found).symbolic_match is False
     signed = {a: np.linspace(-1.0, 5.0, 7), b: np.linspace(-2.0, 2.0, 7)}
     assert compare(truth, found, points=signed).symbolic_match is False

@@ -118,7 +118,7 @@ def test_log_of_a_negative_target_keeps_its_sign():
     assert_allclose(formula.predict(frame), frame["y"], rtol=1e-9)
 
 
-def test_log_leaves_out_the_few_rows_of_the_other_sign():
+def test_log_leaves_out_other_sign_rows():
     rng = np.random.default_rng(3)
     x = rng.uniform(0.1, 2.0, 2000)
     y = 2.0 * x**1.5 + 0.2 * rng.standard_normal(len(x))
